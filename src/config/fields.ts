@@ -1,0 +1,57 @@
+/**
+ * Reusable zod field types for component schemas: durations, listen
+ * addresses, metric types. Components import them through `config/mod.ts`.
+ * @module
+ */
+import { z } from "zod";
+import { METRIC_TYPES, parseDuration } from "../core/mod.ts";
+
+/**
+ * A duration: a number of seconds or a string like `"30s"`; parsed to milliseconds.
+ *
+ * @example In a schema
+ * ```ts
+ * const s = z.object({ interval: zDuration().default(60_000) });
+ * ```
+ */
+export function zDuration(opts: { min?: number } = {}) {
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const r = parseDuration(value);
+    if (!r.ok) {
+      ctx.addIssue({ code: "custom", message: r.message, input: value });
+      return z.NEVER;
+    }
+    if (opts.min !== undefined && r.ms < opts.min) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a duration of at least ${opts.min} ms, found ${JSON.stringify(value)}`,
+        input: value,
+      });
+      return z.NEVER;
+    }
+    return r.ms;
+  });
+}
+
+/** `host:port` to listen on; the port may be 0 (any free port). */
+export const zListen = z.string().regex(
+  /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-]+):\d{1,5}$/,
+  { message: 'expected "host:port", e.g. "127.0.0.1:9464"' },
+).refine((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, { message: "port must be at most 65535" });
+
+/** Splits a validated listen address. */
+export function splitListen(listen: string): { hostname: string; port: number } {
+  const i = listen.lastIndexOf(":");
+  let host = listen.slice(0, i);
+  if (host.startsWith("[")) host = host.slice(1, -1);
+  return { hostname: host, port: Number(listen.slice(i + 1)) };
+}
+
+/** An OTel metric type name. */
+export const zMetricType = z.enum(METRIC_TYPES as [string, ...string[]]);
+
+/** Static attributes: string values (numbers and booleans are turned into strings). */
+export const zAttributes = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, { message: "attribute keys must match [A-Za-z_][A-Za-z0-9_.]*" }),
+  z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)),
+);

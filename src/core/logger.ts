@@ -1,0 +1,129 @@
+/**
+ * Structured logging: one line per event, text or JSON, a level per
+ * component, secrets redacted. The sink is injected, so this module does no I/O.
+ * @module
+ */
+import { Redactor } from "./redact.ts";
+
+/** Log levels, least severe first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** All log levels in order of severity. */
+export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Extra key/value context of one log line. */
+export type LogFields = Record<string, unknown>;
+
+/** A labelled logger. Components receive one; they never build their own. */
+export interface Logger {
+  readonly component: string;
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** A logger for a sub-component, e.g. `source.db`. */
+  child(component: string): Logger;
+  enabled(level: LogLevel): boolean;
+}
+
+/** Options of {@linkcode createLogger}. */
+export interface LoggerOptions {
+  /** @default {"info"} */
+  level?: LogLevel;
+  /** @default {"text"} */
+  format?: "text" | "json";
+  /** Per-component levels; a key matches the component and its children (`source` covers `source.db`). */
+  components?: Record<string, LogLevel>;
+  /** Where finished lines go (the CLI passes stderr). */
+  write: (line: string) => void;
+  /** @default {Date.now} */
+  now?: () => number;
+  redactor?: Redactor;
+}
+
+/**
+ * Creates the root logger.
+ *
+ * @example A JSON logger to an array
+ * ```ts
+ * const lines: string[] = [];
+ * const log = createLogger({ format: "json", write: (l) => lines.push(l) });
+ * log.child("agent").info("started", { sources: 3 });
+ * ```
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  const state = {
+    level: options.level ?? "info",
+    format: options.format ?? "text",
+    components: Object.entries(options.components ?? {}).sort((a, b) => b[0].length - a[0].length),
+    write: options.write,
+    now: options.now ?? Date.now,
+    redactor: options.redactor ?? new Redactor(),
+  };
+  return makeLogger(state, "sextant");
+}
+
+interface State {
+  level: LogLevel;
+  format: "text" | "json";
+  components: [string, LogLevel][];
+  write: (line: string) => void;
+  now: () => number;
+  redactor: Redactor;
+}
+
+function levelFor(state: State, component: string): LogLevel {
+  for (const [prefix, level] of state.components) {
+    if (component === prefix || component.startsWith(prefix + ".")) return level;
+  }
+  return state.level;
+}
+
+function makeLogger(state: State, component: string): Logger {
+  const threshold = RANK[levelFor(state, component)];
+  const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
+    if (RANK[level] < threshold) return;
+    const line = state.format === "json"
+      ? jsonLine(state.now(), level, component, msg, fields)
+      : textLine(state.now(), level, component, msg, fields);
+    state.write(state.redactor.redact(line));
+  };
+  return {
+    component,
+    debug: (m, f) => emit("debug", m, f),
+    info: (m, f) => emit("info", m, f),
+    warn: (m, f) => emit("warn", m, f),
+    error: (m, f) => emit("error", m, f),
+    child: (name) => makeLogger(state, component === "sextant" ? name : `${component}.${name}`),
+    enabled: (level) => RANK[level] >= threshold,
+  };
+}
+
+function fieldValue(v: unknown): unknown {
+  if (v instanceof Error) return v.message;
+  if (typeof v === "bigint") return v.toString();
+  return v;
+}
+
+function jsonLine(ts: number, level: LogLevel, component: string, msg: string, fields?: LogFields): string {
+  const obj: Record<string, unknown> = { ts: new Date(ts).toISOString(), level, component, msg };
+  for (const [k, v] of Object.entries(fields ?? {})) {
+    if (!(k in obj)) obj[k] = fieldValue(v);
+  }
+  return JSON.stringify(obj);
+}
+
+function textLine(ts: number, level: LogLevel, component: string, msg: string, fields?: LogFields): string {
+  let line = `${new Date(ts).toISOString()} ${level.toUpperCase().padEnd(5)} [${component}] ${msg}`;
+  for (const [k, raw] of Object.entries(fields ?? {})) {
+    const v = fieldValue(raw);
+    const s = typeof v === "string" ? v : JSON.stringify(v);
+    line += ` ${k}=${/^[^\s"=]+$/.test(s ?? "") ? s : JSON.stringify(s)}`;
+  }
+  return line;
+}
+
+/** A logger that drops everything (for tests and library use). */
+export const silentLogger: Logger = createLogger({ level: "error", write: () => {} });

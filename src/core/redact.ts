@@ -1,0 +1,65 @@
+/**
+ * Credential redaction. Every log line, error message and printed config
+ * passes through a {@linkcode Redactor} so that passwords never leave Sextant.
+ * @module
+ */
+
+/** What a redacted secret is replaced with. */
+export const REDACTED = "***";
+
+const URL_USERINFO = /([a-z][a-z0-9+.\-]*:\/\/)([^\s/@:]*):([^\s/@]*)@/gi;
+const KV_SECRET =
+  /\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization)(\s*[=:]\s*)("[^"]*"|'[^']*'|Bearer\s+[^\s;,&"]+|Basic\s+[^\s;,&"]+|[^\s;,&"]+)/gi;
+
+/**
+ * Masks the password of a URL's userinfo (`scheme://user:pass@host`) and the
+ * value of `password=`/`token=`-style pairs (ADO strings, query strings).
+ *
+ * @example Redacting a connection string
+ * ```ts
+ * redactCredentials("postgresql://app:hunter2@db/prod");
+ * // "postgresql://app:***@db/prod"
+ * ```
+ */
+export function redactCredentials(text: string): string {
+  return text
+    .replace(URL_USERINFO, (_m, scheme, user) => `${scheme}${user}:${REDACTED}@`)
+    .replace(KV_SECRET, (_m, key, sep) => `${key}${sep}${REDACTED}`);
+}
+
+/** Holds the secret values seen so far and removes them from text. */
+export class Redactor {
+  #secrets = new Set<string>();
+  #sorted: string[] = [];
+
+  /** Registers a value that must never be printed. Values under 4 characters are ignored (too many false hits). */
+  add(secret: string | undefined): void {
+    if (!secret || secret.length < 4 || this.#secrets.has(secret)) return;
+    this.#secrets.add(secret);
+    this.#sorted = [...this.#secrets].sort((a, b) => b.length - a.length);
+    // URL-encoded forms appear in connection strings.
+    const enc = encodeURIComponent(secret);
+    if (enc !== secret) this.add(enc);
+  }
+
+  /** Registers the password found in a URL or connection string, if any. */
+  addFromConnectionString(cs: string): void {
+    const m = /^[a-z][a-z0-9+.\-]*:\/\/[^\s/@:]*:([^\s/@]*)@/i.exec(cs);
+    if (m?.[1]) {
+      this.add(m[1]);
+      try {
+        this.add(decodeURIComponent(m[1]));
+      } catch { /* not URL-encoded */ }
+    }
+    for (const kv of cs.matchAll(/\b(?:password|pwd)\s*=\s*([^;]+)/gi)) this.add(kv[1].trim());
+  }
+
+  /** Text with known secrets and credential patterns masked. */
+  redact(text: string): string {
+    let out = text;
+    for (const s of this.#sorted) {
+      if (out.includes(s)) out = out.split(s).join(REDACTED);
+    }
+    return redactCredentials(out);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * The only module that touches `Deno.*` or `Bun.*`: it picks the adapter for
+ * the runtime Sextant was started on.
+ * @module
+ */
+import type { Platform } from "../core/platform.ts";
+import { bunPlatform } from "./bun.ts";
+import { denoPlatform } from "./deno.ts";
+
+export type { Platform } from "../core/platform.ts";
+
+/** The platform of the running process. */
+export const platform: Platform = "Bun" in globalThis ? bunPlatform() : denoPlatform();
