@@ -55,3 +55,24 @@ export const zAttributes = z.record(
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, { message: "attribute keys must match [A-Za-z_][A-Za-z0-9_.]*" }),
   z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)),
 );
+
+/** Source and plugin names: they prefix metric names, so they follow metric-name rules. */
+export const zSourceName = z.string().regex(/^[A-Za-z][A-Za-z0-9_\-]{0,63}$/, {
+  message: "expected a name of letters, digits, '_' or '-', starting with a letter (at most 64)",
+});
+
+/**
+ * Fields every `[[custom_metrics.sources]]` table has. `interval` and `timeout`
+ * stay optional here; the agent fills them from `[custom_metrics.agent]`.
+ */
+export const commonSourceFields = {
+  name: zSourceName,
+  /** Seconds or a duration string. */
+  interval: zDuration({ min: 10 }).optional(),
+  /** Per-collection timeout; defaults to the agent's `default_timeout`, capped at `interval`. */
+  timeout: zDuration({ min: 1 }).optional(),
+  enabled: z.boolean().default(true),
+  attributes: zAttributes.default({}),
+  otel_type: zMetricType.optional(),
+  description: z.string().optional(),
+};
