@@ -67,6 +67,11 @@ export class FakeClock implements Clock {
     return this.#timers.length;
   }
 
+  /** Moves time forward without firing timers, as a blocked event loop would. */
+  jump(ms: number): void {
+    this.#now += ms;
+  }
+
   /**
    * Moves time forward, firing due timers in order and letting promise
    * callbacks they start run between timers.

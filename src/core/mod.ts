@@ -11,3 +11,5 @@ export * from "./duration.ts";
 export * from "./clock.ts";
 export type * from "./source.ts";
 export type * from "./platform.ts";
+export { VERSION } from "./version.ts";
+export * from "./formats.ts";

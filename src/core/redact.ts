@@ -36,10 +36,10 @@ export class Redactor {
   add(secret: string | undefined): void {
     if (!secret || secret.length < 4 || this.#secrets.has(secret)) return;
     this.#secrets.add(secret);
-    this.#sorted = [...this.#secrets].sort((a, b) => b.length - a.length);
     // URL-encoded forms appear in connection strings.
     const enc = encodeURIComponent(secret);
-    if (enc !== secret) this.add(enc);
+    if (enc !== secret) this.#secrets.add(enc);
+    this.#sorted = [...this.#secrets].sort((a, b) => b.length - a.length);
   }
 
   /** Registers the password found in a URL or connection string, if any. */

@@ -1,0 +1,87 @@
+/**
+ * The accumulator handed to a source for one collection: it qualifies
+ * names (`<source>.<metric>`), adds static attributes, and turns bad
+ * samples into per-item errors instead of exporting them.
+ * @module
+ */
+import {
+  type Accumulator,
+  type Attributes,
+  CollectError,
+  errorMessage,
+  isValidAttributeKey,
+  isValidMetricName,
+  METRIC_TYPES,
+  type MetricType,
+  type Sample,
+  type SampleInput,
+} from "../core/mod.ts";
+
+/** One recorded failure of a collection. */
+export interface ItemError {
+  source: string;
+  item?: string;
+  message: string;
+}
+
+/** Options of {@linkcode CollectingAccumulator}. */
+export interface AccumulatorOptions {
+  source: string;
+  attributes: Attributes;
+  defaultType: MetricType;
+  now: () => number;
+  /** Most samples one collection may add; the rest are dropped and reported once. @default {10000} */
+  maxSamples?: number;
+  redact?: (text: string) => string;
+}
+
+/** Collects the samples and errors of one collection. */
+export class CollectingAccumulator implements Accumulator {
+  readonly samples: Sample[] = [];
+  readonly errors: ItemError[] = [];
+  dropped = 0;
+  #o: Required<AccumulatorOptions>;
+  #closed = false;
+
+  constructor(options: AccumulatorOptions) {
+    this.#o = { maxSamples: 10_000, redact: (t) => t, ...options };
+  }
+
+  /** After `close()`, late additions from a timed-out source are ignored. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  add(input: SampleInput): void {
+    if (this.#closed) return;
+    const o = this.#o;
+    const fail = (msg: string) => this.addError(new CollectError(o.source, msg), input?.name);
+    if (!input || typeof input.name !== "string") return fail("sample without a name");
+    const name = `${o.source}.${input.name}`;
+    if (!isValidMetricName(name)) return fail(`invalid metric name ${JSON.stringify(input.name)}`);
+    const value = typeof input.value === "bigint" ? Number(input.value) : input.value;
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      return fail(`metric ${JSON.stringify(input.name)} has a non-finite value ${JSON.stringify(String(input.value))}`);
+    }
+    const type = input.type ?? o.defaultType;
+    if (!METRIC_TYPES.includes(type)) return fail(`metric ${JSON.stringify(input.name)} has unknown type ${JSON.stringify(type)}`);
+    const attributes: Attributes = { ...o.attributes };
+    for (const [k, v] of Object.entries(input.attributes ?? {})) {
+      if (!isValidAttributeKey(k)) return fail(`metric ${JSON.stringify(input.name)} has an invalid attribute key ${JSON.stringify(k)}`);
+      attributes[k] = String(v);
+    }
+    if (this.samples.length >= o.maxSamples) {
+      if (this.dropped++ === 0) this.addError(new CollectError(o.source, `more than ${o.maxSamples} samples in one collection; the rest are dropped`));
+      return;
+    }
+    const sample: Sample = { name, value, type, attributes, timestamp: input.timestamp ?? o.now() };
+    if (input.unit) sample.unit = input.unit;
+    if (input.description) sample.description = input.description;
+    this.samples.push(sample);
+  }
+
+  addError(err: unknown, item?: string): void {
+    if (this.#closed) return;
+    this.errors.push({ source: this.#o.source, item, message: this.#o.redact(errorMessage(err)) });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The admin HTTP API: `GET /healthz`, `GET /readyz`, `GET /status` and
+ * `POST /reload`. Binds to loopback by default; an optional bearer token
+ * guards everything but the health probes.
+ * @module
+ */
+import { splitListen } from "../config/mod.ts";
+import type { HttpServer, Logger, Platform } from "../core/mod.ts";
+import type { AgentStatus } from "./agent.ts";
+
+/** What the admin API needs from the running collector. */
+export interface AdminTarget {
+  status(): AgentStatus;
+  readonly ready: boolean;
+  /** Reloads the configuration; resolves with the validation outcome. */
+  reload?(): Promise<{ ok: boolean; errors: string[] }>;
+}
+
+/** Options of {@linkcode startAdmin}. */
+export interface AdminOptions {
+  listen: string;
+  token?: string;
+  platform: Platform;
+  logger: Logger;
+  target: AdminTarget;
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body, null, 2) + "\n", {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" },
+  });
+
+/** Builds the request handler (exported for tests that need no socket). */
+export function adminHandler(opts: Omit<AdminOptions, "listen" | "platform">): (req: Request) => Promise<Response> {
+  const expected = opts.token ? `Bearer ${opts.token}` : undefined;
+  return async (req) => {
+    const url = new URL(req.url);
+    const route = `${req.method} ${url.pathname}`;
+    if (url.pathname === "/healthz" || url.pathname === "/readyz") {
+      if (req.method !== "GET" && req.method !== "HEAD") return json({ error: "method not allowed" }, 405);
+      if (url.pathname === "/healthz") return new Response("ok\n", { headers: { "content-type": "text/plain" } });
+      return opts.target.ready
+        ? new Response("ready\n", { headers: { "content-type": "text/plain" } })
+        : new Response("not ready\n", { status: 503, headers: { "content-type": "text/plain" } });
+    }
+    if (expected && !timingSafeEqual(req.headers.get("authorization") ?? "", expected)) {
+      return json({ error: "unauthorized" }, 401);
+    }
+    switch (route) {
+      case "GET /status":
+        return json(opts.target.status());
+      case "POST /reload": {
+        if (!opts.target.reload) {
+          return json({ ok: false, errors: ["configuration reload is not available in this release; restart sextant"] }, 501);
+        }
+        const result = await opts.target.reload();
+        return json(result, result.ok ? 200 : 422);
+      }
+    }
+    if (["/status", "/reload"].includes(url.pathname)) return json({ error: "method not allowed" }, 405);
+    return json({ error: "not found", endpoints: ["/healthz", "/readyz", "/status", "/reload"] }, 404);
+  };
+}
+
+function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** Starts the admin server; rejects with a `ConnectError` when the address is taken. */
+export async function startAdmin(opts: AdminOptions): Promise<HttpServer> {
+  const { hostname, port } = splitListen(opts.listen);
+  const handler = adminHandler(opts);
+  const server = await opts.platform.serve({ hostname, port, handler: (req) => handler(req) });
+  opts.logger.info("admin API listening", { url: `http://${fmtHost(server.hostname)}:${server.port}/` });
+  return server;
+}
+
+function fmtHost(h: string): string {
+  return h.includes(":") ? `[${h}]` : h;
+}

@@ -1,0 +1,237 @@
+/**
+ * The agent: builds sources from a validated configuration, schedules
+ * them, sends what they collect to the export pipeline, reports on itself,
+ * and shuts everything down within a bound.
+ * @module
+ */
+import {
+  type Clock,
+  errorMessage,
+  type Logger,
+  type Platform,
+  type Redactor,
+  type Sample,
+  type SourceKind,
+  VERSION,
+} from "../core/mod.ts";
+import { createExportPipeline, DEFAULT_EXPORTERS, type ExporterStatus, type ExportPipeline } from "../export/mod.ts";
+import { type Document, resolveSource, type SourceTable } from "./schema.ts";
+import { Scheduler } from "./scheduler.ts";
+import { type CollectionResult, SourceRunner, type SourceStatus } from "./runner.ts";
+
+/** Options of {@linkcode Agent}. */
+export interface AgentOptions {
+  config: Document;
+  kinds: readonly SourceKind[];
+  platform: Platform;
+  logger: Logger;
+  clock: Clock;
+  redactor: Redactor;
+  /** Config files in use, for `/status`. */
+  files?: string[];
+  /** Directory that relative paths of the source at `index` resolve against. */
+  baseDirOf?: (index: number) => string;
+  writeConsole?: (line: string) => void;
+  /** Use these exporters instead of the configured ones (`once` passes none). */
+  exporters?: Document["custom_metrics"]["exporters"];
+  /** Report `sextant.*` self-metrics. @default {true} */
+  selfMetrics?: boolean;
+}
+
+/** The JSON document of `GET /status`. */
+export interface AgentStatus {
+  version: string;
+  runtime: { name: string; version: string };
+  pid: number;
+  started_at?: number;
+  uptime_s: number;
+  ready: boolean;
+  config_files: string[];
+  sources: SourceStatus[];
+  exporters: ExporterStatus[];
+  plugins: unknown[];
+  bottlenecks: { source: string; avg_duration_ms: number; interval_share: number; overruns: number; hint?: string }[];
+}
+
+/** Runs a configuration. */
+export class Agent {
+  readonly pipeline: ExportPipeline;
+  #o: AgentOptions;
+  #log: Logger;
+  #runners = new Map<string, SourceRunner>();
+  #scheduler: Scheduler;
+  #startedAt?: number;
+  #ready = false;
+  #stopping?: Promise<void>;
+  #rejected = 0;
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+    this.#log = options.logger.child("agent");
+    const cm = options.config.custom_metrics;
+    this.pipeline = createExportPipeline({
+      exporters: options.exporters ?? cm.exporters ?? DEFAULT_EXPORTERS,
+      resource: cm.resource,
+      platform: options.platform,
+      logger: options.logger.child("export"),
+      writeConsole: options.writeConsole,
+    });
+    this.#scheduler = new Scheduler({
+      clock: options.clock,
+      jitter: cm.agent.jitter,
+      onOverrun: (name, skipped) => this.#runners.get(name)?.noteOverrun(skipped),
+    });
+    cm.sources.forEach((table, index) => {
+      if (!table.enabled) return;
+      const runner = this.#buildRunner(table as SourceTable, index);
+      if (runner) this.#runners.set(table.name, runner);
+    });
+  }
+
+  #buildRunner(table: SourceTable, index: number): SourceRunner | undefined {
+    const o = this.#o;
+    const kind = o.kinds.find((k) => k.type === table.type);
+    if (!kind) throw new Error(`no source kind ${JSON.stringify(table.type)}`); // the schema rules this out
+    const config = resolveSource(table, o.config.custom_metrics.agent);
+    for (const secret of kind.secrets?.(config as never) ?? []) {
+      o.redactor.add(secret);
+      o.redactor.addFromConnectionString(secret);
+    }
+    const logger = o.logger.child(`source.${config.name}`);
+    const source = kind.create(config as never, {
+      logger,
+      platform: o.platform,
+      clock: o.clock,
+      redactor: o.redactor,
+      baseDir: o.baseDirOf?.(index) ?? o.platform.cwd(),
+    });
+    return new SourceRunner(config, source, {
+      clock: o.clock,
+      logger,
+      redactor: o.redactor,
+      startTimeout: o.config.custom_metrics.agent.start_timeout,
+    });
+  }
+
+  /** Names of the enabled sources. */
+  get sourceNames(): string[] {
+    return [...this.#runners.keys()];
+  }
+
+  /** Binds the exporters' listeners and starts scheduling. Rejects (after cleaning up) when a listener cannot bind. */
+  async start(): Promise<void> {
+    await this.pipeline.start();
+    this.#startedAt = this.#o.clock.now();
+    for (const runner of this.#runners.values()) {
+      this.#scheduler.add({
+        name: runner.config.name,
+        interval: runner.config.interval,
+        timeout: runner.config.timeout,
+        run: async (signal) => this.#deliver(await runner.collect(signal)),
+      });
+    }
+    this.#ready = true;
+    for (const e of this.pipeline.endpoints) this.#log.info("exporter listening", { exporter: e.name, url: e.url });
+    this.#log.info("agent started", { sources: this.#runners.size, version: VERSION });
+  }
+
+  /** One collection of every source, concurrently, each under its timeout; then stops the sources. */
+  async collectOnce(): Promise<CollectionResult[]> {
+    const results = await Promise.all([...this.#runners.values()].map(async (runner) => {
+      const signal = AbortSignal.timeout(runner.config.timeout);
+      const result = await runner.collect(signal);
+      this.#deliver(result);
+      return result;
+    }));
+    await Promise.all([...this.#runners.values()].map((r) => r.stop()));
+    return results;
+  }
+
+  #deliver(result: CollectionResult): void {
+    const { rejected } = this.pipeline.write(result.source, result.samples);
+    for (const r of rejected) {
+      this.#rejected++;
+      result.errors.push({ source: result.source, item: r.sample.name, message: `not exported: ${r.reason}` });
+    }
+    if (this.#o.selfMetrics !== false) this.pipeline.write("sextant", this.#selfSamples(result));
+  }
+
+  #selfSamples(last: CollectionResult): Sample[] {
+    const now = this.#o.clock.now();
+    const out: Sample[] = [];
+    const add = (name: string, value: number, type: Sample["type"], attributes: Record<string, string>, unit?: string) =>
+      out.push({ name: `sextant.${name}`, value, type, attributes, timestamp: now, ...(unit ? { unit } : {}) });
+    for (const r of this.#runners.values()) {
+      const s = r.status();
+      const a = { source: s.name, type: s.type };
+      add("source.up", s.state === "ok" || s.state === "partial" ? 1 : 0, "gauge", a);
+      add("source.collections", s.collections, "counter", a);
+      add("source.failures", s.failures, "counter", a);
+      add("source.timeouts", s.timeouts, "counter", a);
+      add("source.overruns", s.overruns, "counter", a);
+      add("source.samples", s.last_samples, "gauge", a);
+    }
+    add("source.collection_duration", last.durationMs, "histogram", { source: last.source }, "ms");
+    add("export.rejected", this.#rejected, "counter", {});
+    const mem = this.#o.platform.memoryUsage();
+    add("process.rss", mem.rss, "gauge", {}, "By");
+    add("process.heap_used", mem.heapUsed, "gauge", {}, "By");
+    return out;
+  }
+
+  /** The status document. */
+  status(): AgentStatus {
+    const p = this.#o.platform;
+    const sources = [...this.#runners.values()].map((r) => r.status());
+    const bottlenecks = sources
+      .filter((s) => s.recent_durations_ms.length > 0)
+      .map((s) => {
+        const avg = s.recent_durations_ms.reduce((a, b) => a + b, 0) / s.recent_durations_ms.length;
+        const share = avg / s.interval_ms;
+        const hint = s.overruns > 0
+          ? `overran its ${s.interval_ms} ms interval ${s.overruns} time(s): raise interval or speed the source up`
+          : share > 0.5
+          ? "takes more than half of its interval"
+          : undefined;
+        return { source: s.name, avg_duration_ms: Math.round(avg * 100) / 100, interval_share: Math.round(share * 1e4) / 1e4, overruns: s.overruns, ...(hint ? { hint } : {}) };
+      })
+      .sort((a, b) => b.avg_duration_ms - a.avg_duration_ms);
+    return {
+      version: VERSION,
+      runtime: { name: p.name, version: p.version },
+      pid: p.pid,
+      started_at: this.#startedAt,
+      uptime_s: this.#startedAt === undefined ? 0 : Math.round((this.#o.clock.now() - this.#startedAt) / 1000),
+      ready: this.#ready,
+      config_files: this.#o.files ?? [],
+      sources,
+      exporters: this.pipeline.status(),
+      plugins: [],
+      bottlenecks,
+    };
+  }
+
+  /** Whether the agent has started and not begun stopping. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Graceful shutdown: finishes or aborts runs, stops sources, flushes exporters. Safe to call twice. */
+  stop(): Promise<void> {
+    return (this.#stopping ??= this.#stop());
+  }
+
+  async #stop(): Promise<void> {
+    this.#ready = false;
+    const budget = this.#o.config.custom_metrics.agent.shutdown_timeout;
+    const t0 = this.#o.clock.now();
+    await this.#scheduler.stop(Math.floor(budget * 0.4));
+    await Promise.all([...this.#runners.values()].map((r) => r.stop()));
+    try {
+      await this.pipeline.stop();
+    } catch (err) {
+      this.#log.warn("exporter shutdown failed", { error: errorMessage(err) });
+    }
+    this.#log.info("agent stopped", { ms: this.#o.clock.now() - t0 });
+  }
+}

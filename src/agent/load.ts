@@ -1,0 +1,23 @@
+/**
+ * Loads and validates a configuration against the full document schema.
+ * @module
+ */
+import { type LoadResult, loadConfig } from "../config/mod.ts";
+import type { Platform, SourceKind } from "../core/mod.ts";
+import { DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TOML } from "./default_config.ts";
+import { buildDocumentSchema, checkDocument, type Document } from "./schema.ts";
+
+/** Loads `files` (or the embedded default when empty) and validates them. */
+export function loadDocument(
+  files: string[],
+  kinds: readonly SourceKind[],
+  platform: Platform,
+): Promise<LoadResult<Document>> {
+  return loadConfig<Document>({
+    files,
+    embedded: { name: DEFAULT_CONFIG_NAME, text: DEFAULT_CONFIG_TOML },
+    schema: buildDocumentSchema(kinds) as never,
+    platform,
+    check: (doc) => checkDocument(doc, kinds),
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * `sextant run`: the collector, until SIGINT or SIGTERM.
+ * @module
+ */
+import { Agent, startAdmin } from "../agent/mod.ts";
+import { ConnectError, errorMessage, type HttpServer } from "../core/mod.ts";
+import { builtinSourceKinds } from "../sources/mod.ts";
+import { buildLogger, type GlobalFlags, loadOrReport } from "./context.ts";
+import { EXIT, type CliIO } from "./io.ts";
+
+/** Runs the collector; resolves with the exit code after a graceful shutdown. */
+export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number> {
+  const loaded = await loadOrReport(flags, io);
+  if (!loaded) return EXIT.FAILURE;
+  const { result, files, redactor } = loaded;
+  const doc = result.config;
+  const cm = doc.custom_metrics;
+  const logger = buildLogger(flags, io, doc, redactor);
+  const log = logger.child("cli");
+  log.info("configuration loaded", { files: files.length ? files.join(",") : "<embedded default>" });
+
+  for (const dir of cm.plugin_directories) {
+    const info = await io.platform.stat(dir);
+    if (!info?.isDirectory) log.warn("plugin directory does not exist", { dir });
+  }
+  if (cm.aggregators.length > 0) {
+    log.warn("aggregator rules are validated but not evaluated in this release", { rules: cm.aggregators.length });
+  }
+
+  const agent = new Agent({
+    config: doc,
+    kinds: builtinSourceKinds,
+    platform: io.platform,
+    logger,
+    clock: io.clock,
+    redactor,
+    files,
+    baseDirOf: (i) => result.baseDirOf(["custom_metrics", "sources", i]),
+    writeConsole: (line) => io.stdout(line),
+  });
+
+  let admin: HttpServer | undefined;
+  try {
+    await agent.start();
+    if (cm.admin.enabled) {
+      if (cm.admin.token) redactor.add(cm.admin.token);
+      admin = await startAdmin({
+        listen: cm.admin.listen,
+        token: cm.admin.token,
+        platform: io.platform,
+        logger: logger.child("admin"),
+        target: agent,
+      });
+    }
+  } catch (err) {
+    await agent.stop();
+    if (err instanceof ConnectError) {
+      io.stderr(`sextant: ${redactor.redact(err.message)}`);
+      return EXIT.FAILURE;
+    }
+    throw err;
+  }
+
+  let resolveStop!: (reason: string) => void;
+  const stopped = new Promise<string>((resolve) => (resolveStop = resolve));
+  const subs = (["SIGINT", "SIGTERM"] as const).map((sig) => io.platform.onSignal(sig, () => resolveStop(sig)));
+  io.stop?.addEventListener("abort", () => resolveStop("stop requested"), { once: true });
+  if (io.stop?.aborted) resolveStop("stop requested");
+  const reason = await stopped;
+  // A second Ctrl-C during shutdown falls through to the runtime's default: exit at once.
+  subs.forEach((off) => off());
+  log.info("shutting down", { reason });
+  const deadline = cm.agent.shutdown_timeout + 1000;
+  let timer: unknown;
+  const hard = new Promise<"timeout">((resolve) => {
+    timer = io.clock.setTimeout(() => resolve("timeout"), deadline);
+  });
+  const outcome = await Promise.race([
+    Promise.all([admin?.close(), agent.stop()]).then(() => "done" as const),
+    hard,
+  ]).catch((err) => {
+    log.error("shutdown failed", { error: errorMessage(err) });
+    return "error" as const;
+  });
+  io.clock.clearTimeout(timer);
+  if (outcome === "timeout") {
+    log.error("shutdown did not finish in time; exiting anyway", { ms: deadline });
+    return EXIT.FAILURE;
+  }
+  return outcome === "done" ? EXIT.OK : EXIT.FAILURE;
+}

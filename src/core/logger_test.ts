@@ -1,0 +1,49 @@
+import { assertEquals, assertMatch } from "../../tests/assert.ts";
+import { createLogger } from "./logger.ts";
+import { Redactor } from "./redact.ts";
+
+Deno.test("logger writes one JSON line per event with component and fields", () => {
+  const lines: string[] = [];
+  const log = createLogger({ format: "json", write: (l) => lines.push(l), now: () => 0 });
+  log.child("agent").info("started", { sources: 3, err: new Error("boom"), big: 5n });
+  assertEquals(lines.length, 1);
+  assertEquals(JSON.parse(lines[0]), {
+    ts: "1970-01-01T00:00:00.000Z",
+    level: "info",
+    component: "agent",
+    msg: "started",
+    sources: 3,
+    err: "boom",
+    big: "5",
+  });
+});
+
+Deno.test("logger text format quotes values with spaces", () => {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l), now: () => 0 });
+  log.warn("slow", { source: "db", error: "timed out after 5 ms" });
+  assertEquals(lines[0], '1970-01-01T00:00:00.000Z WARN  [sextant] slow source=db error="timed out after 5 ms"');
+});
+
+Deno.test("logger applies per-component levels to children", () => {
+  const lines: string[] = [];
+  const log = createLogger({ level: "warn", components: { source: "debug", "source.db": "error" }, write: (l) => lines.push(l) });
+  log.child("agent").info("hidden");
+  log.child("source").child("http").debug("shown");
+  log.child("source").child("db").warn("hidden too");
+  log.child("source").child("db").error("shown too");
+  assertEquals(lines.length, 2);
+  assertMatch(lines[0], /\[source\.http\] shown/);
+  assertMatch(lines[1], /\[source\.db\] shown too/);
+  assertEquals(log.child("agent").enabled("info"), false);
+});
+
+Deno.test("logger redacts secrets in messages and fields", () => {
+  const lines: string[] = [];
+  const r = new Redactor();
+  r.add("S3cr3t-Pa55");
+  const log = createLogger({ write: (l) => lines.push(l), redactor: r });
+  log.error("connect postgresql://u:S3cr3t-Pa55@h/db failed", { dsn: "mysql://x:other-pass@h" });
+  assertEquals(lines[0].includes("S3cr3t-Pa55"), false);
+  assertEquals(lines[0].includes("other-pass"), false);
+});

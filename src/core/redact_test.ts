@@ -1,0 +1,31 @@
+import { assertEquals, assertStringIncludes } from "../../tests/assert.ts";
+import { REDACTED, redactCredentials, Redactor } from "./redact.ts";
+
+const PW = "S3cr3t-Pa55";
+
+Deno.test("redactCredentials masks URL passwords and key=value secrets", () => {
+  assertEquals(redactCredentials(`postgresql://app:${PW}@db:5432/prod`), "postgresql://app:***@db:5432/prod");
+  assertEquals(redactCredentials(`Server=db;User Id=sa;Password=${PW};`), "Server=db;User Id=sa;Password=***;");
+  assertEquals(redactCredentials(`GET /x?token=${PW}&a=1`), "GET /x?token=***&a=1");
+  assertEquals(redactCredentials(`authorization: Bearer ${PW}`), "authorization: ***");
+  assertEquals(redactCredentials("http://host/path"), "http://host/path");
+});
+
+Deno.test("Redactor removes registered secrets, encoded forms included", () => {
+  const r = new Redactor();
+  r.add(PW);
+  r.add("ab"); // too short to register
+  r.add("p@ss word!");
+  const out = r.redact(`failed with ${PW} and p%40ss%20word! and ab`);
+  assertEquals(out.includes(PW), false);
+  assertEquals(out.includes("p%40ss%20word!"), false);
+  assertStringIncludes(out, REDACTED);
+  assertStringIncludes(out, "and ab");
+});
+
+Deno.test("Redactor learns passwords from connection strings", () => {
+  const r = new Redactor();
+  r.addFromConnectionString(`mysql://root:${encodeURIComponent("p@" + PW)}@localhost/x`);
+  r.addFromConnectionString(`Server=tcp:db;Password=${PW}x;Encrypt=true`);
+  assertEquals(r.redact(`oops p@${PW} and ${PW}x`).includes(PW), false);
+});
