@@ -15,7 +15,10 @@ import { METRIC_TYPES, parseDuration } from "../core/mod.ts";
  * ```
  */
 export function zDuration(opts: { min?: number } = {}) {
-  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+  // The union's own message replaces zod's "expected number or string" noise.
+  return z.union([z.number(), z.string()], {
+    error: () => 'expected a duration: a number of seconds or a string like "30s"',
+  }).transform((value, ctx) => {
     const r = parseDuration(value);
     if (!r.ok) {
       ctx.addIssue({ code: "custom", message: r.message, input: value });
@@ -36,8 +39,11 @@ export function zDuration(opts: { min?: number } = {}) {
 /** `host:port` to listen on; the port may be 0 (any free port). */
 export const zListen = z.string().regex(
   /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.\-]+):\d{1,5}$/,
-  { message: 'expected "host:port", e.g. "127.0.0.1:9464"' },
-).refine((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, { message: "port must be at most 65535" });
+  // abort: the port check below would only repeat the problem.
+  { message: 'expected "host:port", e.g. "127.0.0.1:9464"', abort: true },
+).refine((s) => Number(s.slice(s.lastIndexOf(":") + 1)) <= 65535, {
+  message: "port must be at most 65535",
+});
 
 /** Splits a validated listen address. */
 export function splitListen(listen: string): { hostname: string; port: number } {
@@ -52,7 +58,9 @@ export const zMetricType = z.enum(METRIC_TYPES as [string, ...string[]]);
 
 /** Static attributes: string values (numbers and booleans are turned into strings). */
 export const zAttributes = z.record(
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, { message: "attribute keys must match [A-Za-z_][A-Za-z0-9_.]*" }),
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, {
+    message: "attribute keys must match [A-Za-z_][A-Za-z0-9_.]*",
+  }),
   z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v)),
 );
 

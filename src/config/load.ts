@@ -1,0 +1,170 @@
+/**
+ * The configuration loader: reads the files given with `-c` (or an embedded
+ * default), merges them, validates the result with the caller's zod schema and
+ * reports every problem at once as `file:line:col: key.path: message`.
+ * @module
+ */
+import type { z } from "zod";
+import { ConfigError, redactCredentials } from "../core/mod.ts";
+import type { ConfigLocation, Platform } from "../core/mod.ts";
+import { DEFAULT_MESSAGE, describeIssues } from "./issues.ts";
+import { type Layer, parseLayer, readLayer } from "./layer.ts";
+import { Locator, mergeLayers } from "./merge.ts";
+import { formatPath } from "./path.ts";
+import type { Path } from "./positions.ts";
+
+/** A problem found by a cross-field check. */
+export interface ConfigIssue {
+  /** Document path, e.g. `["custom_metrics", "sources", 0, "timeout"]`. */
+  path: (string | number)[];
+  message: string;
+  /** @default {"error"} */
+  severity?: "error" | "warning";
+}
+
+/** Options of {@linkcode loadConfig}. */
+export interface LoadOptions<T> {
+  /** Config paths as given on the command line; later files override earlier ones. */
+  files: string[];
+  /** Used when `files` is empty; `name` stands in for the file name in messages. */
+  embedded?: { name: string; text: string };
+  /** Schema of the whole document. */
+  schema: z.ZodType<T>;
+  platform: Pick<Platform, "readFile" | "stat" | "cwd">;
+  /** Cross-field checks, run only when the schema passed; paths are document paths. */
+  check?: (config: T) => ConfigIssue[];
+}
+
+/** What {@linkcode loadConfig} found. */
+export interface LoadResult<T> {
+  /** True when there are no errors (warnings are allowed). */
+  ok: boolean;
+  /** The validated config; present when `ok`. */
+  config?: T;
+  /** Every error, sorted by file (in command-line order), line and column. */
+  errors: ConfigError[];
+  warnings: ConfigError[];
+  /** Files actually read (an embedded default is not a file). */
+  files: string[];
+  /** The merged document (plain TOML values) before validation. */
+  raw: Record<string, unknown>;
+  /** Where a key was written; its nearest written ancestor when absent; `file:1:1` at worst. */
+  locate(path: (string | number)[]): ConfigLocation;
+  /** Absolute directory of the file that wrote a key, to resolve relative paths against. */
+  baseDirOf(path: (string | number)[]): string;
+}
+
+/** Top-level keys reserved for composition features of a later version. */
+const RESERVED: Record<string, string> = {
+  include: "not supported in this version; give several -c options to compose files",
+  extends: "not supported in this version; give several -c options to compose files",
+};
+
+/**
+ * Loads, merges and validates configuration. User mistakes of any kind come
+ * back as located errors in the result; nothing is thrown for them.
+ *
+ * @example Validating two files
+ * ```ts
+ * const result = await loadConfig({ files: ["base.toml", "prod.toml"], schema, platform });
+ * if (!result.ok) for (const e of result.errors) console.error(e.message);
+ * ```
+ */
+export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>> {
+  const cwd = opts.platform.cwd();
+  const errors: ConfigError[] = [];
+  const warnings: ConfigError[] = [];
+  const files: string[] = [];
+  const layers: Layer[] = [];
+  let complete = true;
+
+  const sources = opts.files.length > 0 ? opts.files : opts.embedded ? [opts.embedded.name] : [];
+  if (opts.files.length > 0) {
+    for (const file of opts.files) {
+      const r = await readLayer(file, opts.platform);
+      if (r.read) files.push(file);
+      errors.push(...r.errors);
+      if (r.layer) layers.push(r.layer);
+      else complete = false;
+    }
+  } else if (opts.embedded) {
+    const r = parseLayer(opts.embedded.name, opts.embedded.text, cwd);
+    errors.push(...r.errors);
+    if (r.layer) layers.push(r.layer);
+    else complete = false;
+  }
+
+  const accepted = layers.map((layer) => withoutReserved(layer, errors));
+  const merged = mergeLayers(accepted);
+  warnings.push(...merged.warnings);
+  const locator = new Locator(accepted, merged.origins, {
+    file: sources[0] ?? "<config>",
+    baseDir: cwd,
+  });
+  const report = (path: Path, at: Path, message: string, warning = false) => {
+    const loc = locator.locate(at);
+    const detail = redactCredentials(message);
+    (warning ? warnings : errors).push(new ConfigError({ ...loc, path: formatPath(path) }, detail));
+  };
+
+  let config: T | undefined;
+  // A file that could not be read or parsed would make the rest look wrong; validate only complete input.
+  if (complete) {
+    const parsed = await opts.schema.safeParseAsync(merged.doc, {
+      error: () => DEFAULT_MESSAGE,
+      reportInput: true,
+    });
+    if (parsed.success) {
+      config = parsed.data;
+      for (const issue of opts.check?.(parsed.data) ?? []) {
+        report(issue.path, issue.path, issue.message, issue.severity === "warning");
+      }
+    } else {
+      // An out-of-range integer was reported while parsing; zod's view of its rounded value adds nothing.
+      const taken = new Set(errors.map((e) => where(e, e.path)));
+      for (const p of describeIssues(parsed.error.issues, opts.schema, merged.doc)) {
+        if (!taken.has(where(locator.locate(p.at), formatPath(p.path)))) {
+          report(p.path, p.at, p.message);
+        }
+      }
+    }
+  }
+
+  const order = (file: string) => {
+    const i = sources.indexOf(file);
+    return i === -1 ? sources.length : i;
+  };
+  const sorted = (list: ConfigError[]) =>
+    [...new Map(list.map((e) => [e.message, e])).values()].sort((a, b) =>
+      order(a.file) - order(b.file) || a.line - b.line || a.col - b.col
+    );
+  const finalErrors = sorted(errors);
+  const ok = finalErrors.length === 0;
+  return {
+    ok,
+    config: ok ? config : undefined,
+    errors: finalErrors,
+    warnings: sorted(warnings),
+    files,
+    raw: merged.doc,
+    locate: (path) => locator.locate(path),
+    baseDirOf: (path) => locator.baseDirOf(path),
+  };
+}
+
+function where(loc: ConfigLocation, path: string): string {
+  return `${loc.file}:${loc.line}:${loc.col}: ${path}`;
+}
+
+/** Reports reserved top-level keys and returns the layer without them. */
+function withoutReserved(layer: Layer, errors: ConfigError[]): Layer {
+  const found = Object.keys(RESERVED).filter((k) => Object.hasOwn(layer.doc, k));
+  if (found.length === 0) return layer;
+  const doc = { ...layer.doc };
+  for (const key of found) {
+    const pos = layer.positions.nearest([key]);
+    errors.push(new ConfigError({ file: layer.file, ...pos, path: key }, RESERVED[key]));
+    delete doc[key];
+  }
+  return { ...layer, doc };
+}
