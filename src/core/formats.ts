@@ -5,7 +5,13 @@
  * error with its line number; the good lines around it are kept.
  * @module
  */
-import { type Attributes, isValidAttributeKey, isValidMetricName, METRIC_TYPES, type MetricType } from "./sample.ts";
+import {
+  type Attributes,
+  isValidAttributeKey,
+  isValidMetricName,
+  METRIC_TYPES,
+  type MetricType,
+} from "./sample.ts";
 import type { SampleInput } from "./sample.ts";
 
 /** One line that could not be turned into a sample. */
@@ -25,7 +31,12 @@ export interface ParseResult {
 export type OutputFormat = "number" | "json" | "prometheus";
 
 /** All output formats, plus `auto` (detect from the text). */
-export const OUTPUT_FORMATS: readonly ["auto", ...OutputFormat[]] = ["auto", "number", "json", "prometheus"];
+export const OUTPUT_FORMATS: readonly ["auto", ...OutputFormat[]] = [
+  "auto",
+  "number",
+  "json",
+  "prometheus",
+];
 
 /** Limits of every parser. */
 export interface ParseOptions {
@@ -56,17 +67,23 @@ const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
  * coerceNumber("n/a"); // { ok: false, message: 'expected a number, found "n/a"' }
  * ```
  */
-export function coerceNumber(value: unknown): { ok: true; value: number } | { ok: false; message: string } {
+export function coerceNumber(
+  value: unknown,
+): { ok: true; value: number } | { ok: false; message: string } {
   let n: number;
   if (typeof value === "number") n = value;
   else if (typeof value === "boolean") n = value ? 1 : 0;
   else if (typeof value === "bigint") n = Number(value);
   else if (typeof value === "string") {
     const t = value.trim();
-    if (!NUMBER_RE.test(t)) return { ok: false, message: `expected a number, found ${describe(value)}` };
+    if (!NUMBER_RE.test(t)) {
+      return { ok: false, message: `expected a number, found ${describe(value)}` };
+    }
     n = Number(t);
   } else return { ok: false, message: `expected a number, found ${describe(value)}` };
-  if (!Number.isFinite(n)) return { ok: false, message: `expected a finite number, found ${describe(value)}` };
+  if (!Number.isFinite(n)) {
+    return { ok: false, message: `expected a finite number, found ${describe(value)}` };
+  }
   return { ok: true, value: n };
 }
 
@@ -83,7 +100,11 @@ export function coerceNumber(value: unknown): { ok: true; value: number } | { ok
 export function parseNumber(text: string, options: NumberParseOptions = {}): ParseResult {
   const name = options.name ?? "value";
   if (!isValidMetricName(name)) {
-    throw new TypeError(`Cannot parse a number as 'name' must be a valid metric name: current value is ${describe(name)}`);
+    throw new TypeError(
+      `Cannot parse a number as 'name' must be a valid metric name: current value is ${
+        describe(name)
+      }`,
+    );
   }
   const limits = limitsOf(options);
   const result: ParseResult = { samples: [], errors: [] };
@@ -92,7 +113,10 @@ export function parseNumber(text: string, options: NumberParseOptions = {}): Par
     const t = line.trim();
     if (t === "") continue;
     if (seen) {
-      result.errors.push({ line: lineNo, message: `expected a single number, found more output: ${describe(t)}` });
+      result.errors.push({
+        line: lineNo,
+        message: `expected a single number, found more output: ${describe(t)}`,
+      });
       continue;
     }
     seen = true;
@@ -166,7 +190,10 @@ function addJsonItems(doc: unknown, lineNo: number, result: ParseResult, maxItem
     else result.samples.push(s);
   });
   if (doc.length > maxItems) {
-    result.errors.push({ line: lineNo, message: `more than ${maxItems} items; the rest were ignored` });
+    result.errors.push({
+      line: lineNo,
+      message: `more than ${maxItems} items; the rest were ignored`,
+    });
   }
 }
 
@@ -176,7 +203,9 @@ function sampleFromJson(obj: unknown): SampleInput | string {
     return `expected a JSON object with "name" and "value", found ${describe(obj)}`;
   }
   const o = obj as Record<string, unknown>;
-  if (typeof o.name !== "string") return `expected "name" to be a string, found ${describe(o.name)}`;
+  if (typeof o.name !== "string") {
+    return `expected "name" to be a string, found ${describe(o.name)}`;
+  }
   if (!isValidMetricName(o.name)) return invalidName(o.name);
   const v = coerceNumber(o.value);
   if (!v.ok) return `${JSON.stringify(o.name)}: "value": ${v.message}`;
@@ -188,16 +217,18 @@ function sampleFromJson(obj: unknown): SampleInput | string {
   }
   if (o.type !== undefined) {
     if (!METRIC_TYPES.includes(o.type as MetricType)) {
-      return `${JSON.stringify(o.name)}: expected "type" to be one of ${METRIC_TYPES.join(", ")}, found ${
-        describe(o.type)
-      }`;
+      return `${JSON.stringify(o.name)}: expected "type" to be one of ${
+        METRIC_TYPES.join(", ")
+      }, found ${describe(o.type)}`;
     }
     sample.type = o.type as MetricType;
   }
   if (o.timestamp !== undefined) {
     const ts = typeof o.timestamp === "string" ? Date.parse(o.timestamp) : o.timestamp;
     if (typeof ts !== "number" || !Number.isFinite(ts) || ts < 0) {
-      return `${JSON.stringify(o.name)}: expected "timestamp" to be Unix milliseconds or an ISO 8601 string, found ${
+      return `${
+        JSON.stringify(o.name)
+      }: expected "timestamp" to be Unix milliseconds or an ISO 8601 string, found ${
         describe(o.timestamp)
       }`;
     }
@@ -206,7 +237,9 @@ function sampleFromJson(obj: unknown): SampleInput | string {
   for (const key of ["unit", "description"] as const) {
     if (o[key] === undefined) continue;
     if (typeof o[key] !== "string") {
-      return `${JSON.stringify(o.name)}: expected "${key}" to be a string, found ${describe(o[key])}`;
+      return `${JSON.stringify(o.name)}: expected "${key}" to be a string, found ${
+        describe(o[key])
+      }`;
     }
     sample[key] = o[key];
   }
@@ -221,7 +254,9 @@ function attributesFromJson(raw: unknown): Attributes | string {
   for (const [k, v] of Object.entries(raw)) {
     if (!isValidAttributeKey(k)) return invalidAttributeKey(k);
     if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
-      return `expected attribute ${JSON.stringify(k)} to be a string, number or boolean, found ${describe(v)}`;
+      return `expected attribute ${JSON.stringify(k)} to be a string, number or boolean, found ${
+        describe(v)
+      }`;
     }
     out[k] = String(v);
   }
@@ -240,10 +275,13 @@ const PROM_TYPES: readonly PromType[] = ["counter", "gauge", "histogram", "summa
  *   a name Sextant cannot carry (`a:b`, `_x`) or a `__` label is an error;
  * - `counter` → type `counter`, `gauge` → `gauge`, `untyped` or no `# TYPE`
  *   → no type (the source's default applies);
- * - a `histogram` family `x` gives `x_bucket` (attribute `le`), `x_sum` and
- *   `x_count`, all `counter`s; a `summary` gives `x` (attribute `quantile`) as
- *   `gauge`s and `x_sum`, `x_count` as `counter`s. They are series, not a
- *   Sextant `histogram` (which records observations);
+ * - histogram and summary families become plain series named the way Sextant
+ *   names statistics, so that they export cleanly again (no `le` or
+ *   `quantile` label on a non-histogram): for a family `x`, `x_sum` → `x.sum`
+ *   and `x_count` → `x.count` (counters); a histogram's `x_bucket{le="0.5"}`
+ *   → `x.bucket{upper_bound="0.5"}` (counter, cumulative); a summary's
+ *   `x{quantile="0.99"}` → `x.p99` (gauge; 0.999 → `x.p99.9`). They are
+ *   series, not a Sextant `histogram` (which records observations);
  * - `# HELP` becomes the samples' `description`; a timestamp (ms) is kept;
  * - a `NaN` value (a summary quantile with no observations, a staleness
  *   marker) is skipped without an error; `+Inf`/`-Inf` values are errors.
@@ -274,7 +312,10 @@ export function parsePrometheusText(text: string, options: ParseOptions = {}): P
     }
     if (Number.isNaN(parsed.value)) continue;
     if (!Number.isFinite(parsed.value)) {
-      result.errors.push({ line: lineNo, message: `${JSON.stringify(parsed.name)}: value ${parsed.raw} is not finite` });
+      result.errors.push({
+        line: lineNo,
+        message: `${JSON.stringify(parsed.name)}: value ${parsed.raw} is not finite`,
+      });
       continue;
     }
     if (!isValidMetricName(parsed.name)) {
@@ -282,14 +323,12 @@ export function parsePrometheusText(text: string, options: ParseOptions = {}): P
       continue;
     }
     const family = familyOf(parsed.name, types);
-    if (family?.type === "histogram" && parsed.name.endsWith("_bucket") && parsed.attributes.le === undefined) {
-      result.errors.push({ line: lineNo, message: `${JSON.stringify(parsed.name)}: histogram bucket without "le"` });
+    const sample = toSample(parsed, family);
+    if (typeof sample === "string") {
+      result.errors.push({ line: lineNo, message: `${JSON.stringify(parsed.name)}: ${sample}` });
       continue;
     }
-    const sample: SampleInput = { name: parsed.name, value: parsed.value };
-    if (Object.keys(parsed.attributes).length > 0) sample.attributes = parsed.attributes;
-    if (family?.sampleType) sample.type = family.sampleType;
-    const description = family && help.get(family.base);
+    const description = help.get(family.base);
     if (description !== undefined) sample.description = description;
     if (parsed.timestamp !== undefined) sample.timestamp = parsed.timestamp;
     result.samples.push(sample);
@@ -297,7 +336,11 @@ export function parsePrometheusText(text: string, options: ParseOptions = {}): P
   return result;
 }
 
-function parseComment(line: string, types: Map<string, PromType>, help: Map<string, string>): string | undefined {
+function parseComment(
+  line: string,
+  types: Map<string, PromType>,
+  help: Map<string, string>,
+): string | undefined {
   const m = /^#\s*(HELP|TYPE)\s+(\S+)(?:\s+(.*))?$/.exec(line);
   if (!m) return undefined; // any other comment
   const [, keyword, name, rest = ""] = m;
@@ -308,41 +351,74 @@ function parseComment(line: string, types: Map<string, PromType>, help: Map<stri
   }
   const type = rest.trim();
   if (!PROM_TYPES.includes(type as PromType)) {
-    return `# TYPE ${name}: expected one of ${PROM_TYPES.join(", ")}, found ${JSON.stringify(type)}`;
+    return `# TYPE ${name}: expected one of ${PROM_TYPES.join(", ")}, found ${
+      JSON.stringify(type)
+    }`;
   }
   if (types.has(name)) return `# TYPE ${name}: a second TYPE line for the same metric`;
   types.set(name, type as PromType);
   return undefined;
 }
 
-/** The TYPE'd family a series belongs to, and the Sextant type its samples get. */
-function familyOf(
-  name: string,
-  types: Map<string, PromType>,
-): { base: string; type: PromType; sampleType?: MetricType } | undefined {
+/** The TYPE'd family a series belongs to; `suffix` is set for a histogram's or summary's `_bucket`/`_sum`/`_count`. */
+interface Family {
+  base: string;
+  type: PromType;
+  suffix?: "bucket" | "sum" | "count";
+}
+
+function familyOf(name: string, types: Map<string, PromType>): Family {
   const own = types.get(name);
-  if (own !== undefined) {
-    const sampleType: MetricType | undefined = own === "counter"
-      ? "counter"
-      : own === "gauge" || own === "summary"
-      ? "gauge"
-      : undefined;
-    return { base: name, type: own, sampleType };
-  }
-  for (const suffix of ["_bucket", "_sum", "_count"]) {
-    if (!name.endsWith(suffix)) continue;
-    const base = name.slice(0, -suffix.length);
+  if (own !== undefined) return { base: name, type: own };
+  for (const suffix of ["bucket", "sum", "count"] as const) {
+    if (!name.endsWith(`_${suffix}`)) continue;
+    const base = name.slice(0, -suffix.length - 1);
     const t = types.get(base);
-    if (t === "histogram" || (t === "summary" && suffix !== "_bucket")) return { base, type: t, sampleType: "counter" };
+    if (t === "histogram" || (t === "summary" && suffix !== "bucket")) {
+      return { base, type: t, suffix };
+    }
   }
   return { base: name, type: "untyped" };
+}
+
+/** The sample one series line becomes (see {@linkcode parsePrometheusText}), or what is wrong with it. */
+function toSample(line: SeriesLine, family: Family): SampleInput | string {
+  const attributes = { ...line.attributes };
+  let name = line.name;
+  let type: MetricType | undefined;
+  if (family.suffix) {
+    name = `${family.base}.${family.suffix}`;
+    type = "counter";
+    if (family.suffix === "bucket") {
+      if (attributes.le === undefined) return `histogram bucket without "le"`;
+      attributes.upper_bound = attributes.le;
+      delete attributes.le;
+    }
+  } else if (family.type === "summary") {
+    const q = attributes.quantile;
+    if (q === undefined) return `summary sample without "quantile"`;
+    const quantile = Number(q);
+    if (q.trim() === "" || !(quantile >= 0 && quantile <= 1)) {
+      return `expected "quantile" between 0 and 1, found ${describe(q)}`;
+    }
+    delete attributes.quantile;
+    name = `${family.base}.p${Number((quantile * 100).toPrecision(12))}`;
+    type = "gauge";
+  } else if (family.type === "counter" || family.type === "gauge") {
+    type = family.type;
+  }
+  const sample: SampleInput = { name, value: line.value };
+  if (Object.keys(attributes).length > 0) sample.attributes = attributes;
+  if (type) sample.type = type;
+  return sample;
 }
 
 const PROM_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const PROM_NAME_START = /[a-zA-Z_:]/y;
 const PROM_NAME_PART = /[a-zA-Z_:][a-zA-Z0-9_:]*/y;
 const LABEL_NAME = /[a-zA-Z_][a-zA-Z0-9_]*/y;
-const PROM_VALUE_RE = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)|nan)$/i;
+const PROM_VALUE_RE =
+  /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?:inf|infinity)|nan)$/i;
 
 interface SeriesLine {
   name: string;
@@ -355,7 +431,9 @@ interface SeriesLine {
 /** One `name{labels} value [timestamp]` line, or what is wrong with it. */
 function parseSeriesLine(line: string): SeriesLine | string {
   PROM_NAME_START.lastIndex = 0;
-  if (!PROM_NAME_START.test(line)) return `expected a metric name, found ${describe(line.slice(0, 40))}`;
+  if (!PROM_NAME_START.test(line)) {
+    return `expected a metric name, found ${describe(line.slice(0, 40))}`;
+  }
   PROM_NAME_PART.lastIndex = 0;
   PROM_NAME_PART.test(line);
   const name = line.slice(0, PROM_NAME_PART.lastIndex);
@@ -370,17 +448,25 @@ function parseSeriesLine(line: string): SeriesLine | string {
   }
   const rest = line.slice(i).trim().split(/[ \t]+/).filter((t) => t !== "");
   if (rest.length === 0) return `${JSON.stringify(name)}: missing value`;
-  if (rest.length > 2) return `${JSON.stringify(name)}: unexpected text after the timestamp: ${describe(rest[2])}`;
-  if (!PROM_VALUE_RE.test(rest[0])) return `${JSON.stringify(name)}: expected a number, found ${describe(rest[0])}`;
+  if (rest.length > 2) {
+    return `${JSON.stringify(name)}: unexpected text after the timestamp: ${describe(rest[2])}`;
+  }
+  if (!PROM_VALUE_RE.test(rest[0])) {
+    return `${JSON.stringify(name)}: expected a number, found ${describe(rest[0])}`;
+  }
   const lower = rest[0].toLowerCase();
-  const value = lower.endsWith("nan") ? NaN : lower.includes("inf")
+  const value = lower.endsWith("nan")
+    ? NaN
+    : lower.includes("inf")
     ? (lower.startsWith("-") ? -Infinity : Infinity)
     : Number(rest[0]);
   const out: SeriesLine = { name, attributes, value, raw: rest[0] };
   if (rest.length === 2) {
     const ts = Number(rest[1]);
     if (!/^-?\d+$/.test(rest[1]) || !Number.isSafeInteger(ts)) {
-      return `${JSON.stringify(name)}: expected a timestamp in milliseconds, found ${describe(rest[1])}`;
+      return `${JSON.stringify(name)}: expected a timestamp in milliseconds, found ${
+        describe(rest[1])
+      }`;
     }
     out.timestamp = ts;
   }
@@ -487,7 +573,9 @@ function limitsOf(options: ParseOptions): Limits {
   const maxLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   for (const [key, v] of [["maxLines", maxLines], ["maxLineLength", maxLength]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) {
-      throw new RangeError(`Cannot parse output as '${key}' must be a positive integer: current value is ${v}`);
+      throw new RangeError(
+        `Cannot parse output as '${key}' must be a positive integer: current value is ${v}`,
+      );
     }
   }
   return { maxLines, maxLength };
@@ -504,7 +592,10 @@ function* lines(text: string, limits: Limits, result: ParseResult): Generator<[n
     lineNo++;
     if (lineNo > maxLines) {
       if (text.slice(start).trim() !== "") {
-        result.errors.push({ line: lineNo, message: `more than ${maxLines} lines; the rest was ignored` });
+        result.errors.push({
+          line: lineNo,
+          message: `more than ${maxLines} lines; the rest was ignored`,
+        });
       }
       return;
     }
@@ -536,6 +627,8 @@ function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   if (Array.isArray(value)) return "an array";
   if (value !== null && typeof value === "object") return "an object";
-  const s = typeof value === "bigint" || typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value);
+  const s = typeof value === "bigint" || typeof value === "number"
+    ? String(value)
+    : JSON.stringify(value) ?? String(value);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
