@@ -14,7 +14,13 @@ import {
   type SourceKind,
   VERSION,
 } from "../core/mod.ts";
-import { createExportPipeline, DEFAULT_EXPORTERS, type ExporterStatus, type ExportPipeline } from "../export/mod.ts";
+import {
+  createExportPipeline,
+  DEFAULT_EXPORTERS,
+  exporterSecrets,
+  type ExporterStatus,
+  type ExportPipeline,
+} from "../export/mod.ts";
 import { type Document, resolveSource, type SourceTable } from "./schema.ts";
 import { Scheduler } from "./scheduler.ts";
 import { type CollectionResult, SourceRunner, type SourceStatus } from "./runner.ts";
@@ -69,8 +75,10 @@ export class Agent {
     this.#o = options;
     this.#log = options.logger.child("agent");
     const cm = options.config.custom_metrics;
+    const exporters = options.exporters ?? cm.exporters ?? DEFAULT_EXPORTERS;
+    for (const e of exporters) for (const secret of exporterSecrets(e)) options.redactor.add(secret);
     this.pipeline = createExportPipeline({
-      exporters: options.exporters ?? cm.exporters ?? DEFAULT_EXPORTERS,
+      exporters,
       resource: cm.resource,
       platform: options.platform,
       logger: options.logger.child("export"),
