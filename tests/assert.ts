@@ -20,11 +20,22 @@ export function assertMatch(actual: string, re: RegExp, msg?: string): void {
 }
 export function assertStringIncludes(actual: string, expected: string, msg?: string): void {
   if (!actual.includes(expected)) {
-    throw new assert.AssertionError({ message: msg ?? `expected ${JSON.stringify(actual)} to include ${JSON.stringify(expected)}`, actual, expected });
+    throw new assert.AssertionError({
+      message: msg ?? `expected ${JSON.stringify(actual)} to include ${JSON.stringify(expected)}`,
+      actual,
+      expected,
+    });
   }
 }
-export function assertInstanceOf<T>(value: unknown, cls: abstract new (...args: never[]) => T, msg?: string): asserts value is T {
-  assert.ok(value instanceof cls, msg ?? `expected an instance of ${cls.name}, got ${String(value)}`);
+export function assertInstanceOf<T>(
+  value: unknown,
+  cls: abstract new (...args: never[]) => T,
+  msg?: string,
+): asserts value is T {
+  assert.ok(
+    value instanceof cls,
+    msg ?? `expected an instance of ${cls.name}, got ${String(value)}`,
+  );
 }
 /** Asserts that `fn` rejects with an instance of `cls` whose message includes `includes`; returns the error. */
 export async function assertRejects<E extends Error>(
@@ -42,7 +53,11 @@ export async function assertRejects<E extends Error>(
   throw new assert.AssertionError({ message: "expected the promise to reject" });
 }
 /** Asserts that `fn` throws an instance of `cls` whose message includes `includes`; returns the error. */
-export function assertThrows<E extends Error>(fn: () => unknown, cls: abstract new (...args: never[]) => E, includes?: string): E {
+export function assertThrows<E extends Error>(
+  fn: () => unknown,
+  cls: abstract new (...args: never[]) => E,
+  includes?: string,
+): E {
   try {
     fn();
   } catch (err) {
@@ -53,7 +68,12 @@ export function assertThrows<E extends Error>(fn: () => unknown, cls: abstract n
   throw new assert.AssertionError({ message: "expected the function to throw" });
 }
 /** Polls `fn` until it returns a truthy value or the deadline passes (never a fixed sleep). */
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000, everyMs = 20): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+  everyMs = 20,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -63,7 +83,11 @@ export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeout
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

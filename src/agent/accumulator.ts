@@ -61,17 +61,34 @@ export class CollectingAccumulator implements Accumulator {
     if (!isValidMetricName(name)) return fail(`invalid metric name ${JSON.stringify(input.name)}`);
     const value = typeof input.value === "bigint" ? Number(input.value) : input.value;
     if (typeof value !== "number" || !Number.isFinite(value)) {
-      return fail(`metric ${JSON.stringify(input.name)} has a non-finite value ${JSON.stringify(String(input.value))}`);
+      return fail(
+        `metric ${JSON.stringify(input.name)} has a non-finite value ${
+          JSON.stringify(String(input.value))
+        }`,
+      );
     }
     const type = input.type ?? o.defaultType;
-    if (!METRIC_TYPES.includes(type)) return fail(`metric ${JSON.stringify(input.name)} has unknown type ${JSON.stringify(type)}`);
+    if (!METRIC_TYPES.includes(type)) {
+      return fail(`metric ${JSON.stringify(input.name)} has unknown type ${JSON.stringify(type)}`);
+    }
     const attributes: Attributes = { ...o.attributes };
     for (const [k, v] of Object.entries(input.attributes ?? {})) {
-      if (!isValidAttributeKey(k)) return fail(`metric ${JSON.stringify(input.name)} has an invalid attribute key ${JSON.stringify(k)}`);
+      if (!isValidAttributeKey(k)) {
+        return fail(
+          `metric ${JSON.stringify(input.name)} has an invalid attribute key ${JSON.stringify(k)}`,
+        );
+      }
       attributes[k] = String(v);
     }
     if (this.samples.length >= o.maxSamples) {
-      if (this.dropped++ === 0) this.addError(new CollectError(o.source, `more than ${o.maxSamples} samples in one collection; the rest are dropped`));
+      if (this.dropped++ === 0) {
+        this.addError(
+          new CollectError(
+            o.source,
+            `more than ${o.maxSamples} samples in one collection; the rest are dropped`,
+          ),
+        );
+      }
       return;
     }
     const sample: Sample = { name, value, type, attributes, timestamp: input.timestamp ?? o.now() };

@@ -16,8 +16,22 @@ Deno.test("accumulator qualifies names and adds static attributes", () => {
   acc.add({ name: "active_users", value: 3, attributes: { region: "eu" } });
   acc.add({ name: "tx", value: 5, type: "counter", timestamp: 7, unit: "1", description: "tx" });
   assertEquals(acc.samples, [
-    { name: "db.active_users", value: 3, type: "gauge", attributes: { env: "test", region: "eu" }, timestamp: 42 },
-    { name: "db.tx", value: 5, type: "counter", attributes: { env: "test" }, timestamp: 7, unit: "1", description: "tx" },
+    {
+      name: "db.active_users",
+      value: 3,
+      type: "gauge",
+      attributes: { env: "test", region: "eu" },
+      timestamp: 42,
+    },
+    {
+      name: "db.tx",
+      value: 5,
+      type: "counter",
+      attributes: { env: "test" },
+      timestamp: 7,
+      unit: "1",
+      description: "tx",
+    },
   ]);
 });
 

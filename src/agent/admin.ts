@@ -32,14 +32,20 @@ const json = (body: unknown, status = 200) =>
   });
 
 /** Builds the request handler (exported for tests that need no socket). */
-export function adminHandler(opts: Omit<AdminOptions, "listen" | "platform">): (req: Request) => Promise<Response> {
+export function adminHandler(
+  opts: Omit<AdminOptions, "listen" | "platform">,
+): (req: Request) => Promise<Response> {
   const expected = opts.token ? `Bearer ${opts.token}` : undefined;
   return async (req) => {
     const url = new URL(req.url);
     const route = `${req.method} ${url.pathname}`;
     if (url.pathname === "/healthz" || url.pathname === "/readyz") {
-      if (req.method !== "GET" && req.method !== "HEAD") return json({ error: "method not allowed" }, 405);
-      if (url.pathname === "/healthz") return new Response("ok\n", { headers: { "content-type": "text/plain" } });
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return json({ error: "method not allowed" }, 405);
+      }
+      if (url.pathname === "/healthz") {
+        return new Response("ok\n", { headers: { "content-type": "text/plain" } });
+      }
       return opts.target.ready
         ? new Response("ready\n", { headers: { "content-type": "text/plain" } })
         : new Response("not ready\n", { status: 503, headers: { "content-type": "text/plain" } });
@@ -52,14 +58,22 @@ export function adminHandler(opts: Omit<AdminOptions, "listen" | "platform">): (
         return json(opts.target.status());
       case "POST /reload": {
         if (!opts.target.reload) {
-          return json({ ok: false, errors: ["configuration reload is not available in this release; restart sextant"] }, 501);
+          return json({
+            ok: false,
+            errors: ["configuration reload is not available in this release; restart sextant"],
+          }, 501);
         }
         const result = await opts.target.reload();
         return json(result, result.ok ? 200 : 422);
       }
     }
-    if (["/status", "/reload"].includes(url.pathname)) return json({ error: "method not allowed" }, 405);
-    return json({ error: "not found", endpoints: ["/healthz", "/readyz", "/status", "/reload"] }, 404);
+    if (["/status", "/reload"].includes(url.pathname)) {
+      return json({ error: "method not allowed" }, 405);
+    }
+    return json(
+      { error: "not found", endpoints: ["/healthz", "/readyz", "/status", "/reload"] },
+      404,
+    );
   };
 }
 
@@ -75,7 +89,9 @@ export async function startAdmin(opts: AdminOptions): Promise<HttpServer> {
   const { hostname, port } = splitListen(opts.listen);
   const handler = adminHandler(opts);
   const server = await opts.platform.serve({ hostname, port, handler: (req) => handler(req) });
-  opts.logger.info("admin API listening", { url: `http://${fmtHost(server.hostname)}:${server.port}/` });
+  opts.logger.info("admin API listening", {
+    url: `http://${fmtHost(server.hostname)}:${server.port}/`,
+  });
   return server;
 }
 

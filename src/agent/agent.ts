@@ -56,7 +56,13 @@ export interface AgentStatus {
   sources: SourceStatus[];
   exporters: ExporterStatus[];
   plugins: unknown[];
-  bottlenecks: { source: string; avg_duration_ms: number; interval_share: number; overruns: number; hint?: string }[];
+  bottlenecks: {
+    source: string;
+    avg_duration_ms: number;
+    interval_share: number;
+    overruns: number;
+    hint?: string;
+  }[];
 }
 
 /** Runs a configuration. */
@@ -76,7 +82,9 @@ export class Agent {
     this.#log = options.logger.child("agent");
     const cm = options.config.custom_metrics;
     const exporters = options.exporters ?? cm.exporters ?? DEFAULT_EXPORTERS;
-    for (const e of exporters) for (const secret of exporterSecrets(e)) options.redactor.add(secret);
+    for (const e of exporters) {
+      for (const secret of exporterSecrets(e)) options.redactor.add(secret);
+    }
     this.pipeline = createExportPipeline({
       exporters,
       resource: cm.resource,
@@ -139,7 +147,9 @@ export class Agent {
       });
     }
     this.#ready = true;
-    for (const e of this.pipeline.endpoints) this.#log.info("exporter listening", { exporter: e.name, url: e.url });
+    for (const e of this.pipeline.endpoints) {
+      this.#log.info("exporter listening", { exporter: e.name, url: e.url });
+    }
     this.#log.info("agent started", { sources: this.#runners.size, version: VERSION });
   }
 
@@ -159,7 +169,11 @@ export class Agent {
     const { rejected } = this.pipeline.write(result.source, result.samples);
     for (const r of rejected) {
       this.#rejected++;
-      result.errors.push({ source: result.source, item: r.sample.name, message: `not exported: ${r.reason}` });
+      result.errors.push({
+        source: result.source,
+        item: r.sample.name,
+        message: `not exported: ${r.reason}`,
+      });
     }
     if (this.#o.selfMetrics !== false) this.pipeline.write("sextant", this.#selfSamples(result));
   }
@@ -167,8 +181,21 @@ export class Agent {
   #selfSamples(last: CollectionResult): Sample[] {
     const now = this.#o.clock.now();
     const out: Sample[] = [];
-    const add = (name: string, value: number, type: Sample["type"], attributes: Record<string, string>, unit?: string) =>
-      out.push({ name: `sextant.${name}`, value, type, attributes, timestamp: now, ...(unit ? { unit } : {}) });
+    const add = (
+      name: string,
+      value: number,
+      type: Sample["type"],
+      attributes: Record<string, string>,
+      unit?: string,
+    ) =>
+      out.push({
+        name: `sextant.${name}`,
+        value,
+        type,
+        attributes,
+        timestamp: now,
+        ...(unit ? { unit } : {}),
+      });
     for (const r of this.#runners.values()) {
       const s = r.status();
       const a = { source: s.name, type: s.type };
@@ -201,7 +228,13 @@ export class Agent {
           : share > 0.5
           ? "takes more than half of its interval"
           : undefined;
-        return { source: s.name, avg_duration_ms: Math.round(avg * 100) / 100, interval_share: Math.round(share * 1e4) / 1e4, overruns: s.overruns, ...(hint ? { hint } : {}) };
+        return {
+          source: s.name,
+          avg_duration_ms: Math.round(avg * 100) / 100,
+          interval_share: Math.round(share * 1e4) / 1e4,
+          overruns: s.overruns,
+          ...(hint ? { hint } : {}),
+        };
       })
       .sort((a, b) => b.avg_duration_ms - a.avg_duration_ms);
     return {
@@ -209,7 +242,9 @@ export class Agent {
       runtime: { name: p.name, version: p.version },
       pid: p.pid,
       started_at: this.#startedAt,
-      uptime_s: this.#startedAt === undefined ? 0 : Math.round((this.#o.clock.now() - this.#startedAt) / 1000),
+      uptime_s: this.#startedAt === undefined
+        ? 0
+        : Math.round((this.#o.clock.now() - this.#startedAt) / 1000),
       ready: this.#ready,
       config_files: this.#o.files ?? [],
       sources,

@@ -2,7 +2,7 @@
  * Loads and validates a configuration against the full document schema.
  * @module
  */
-import { type LoadResult, loadConfig } from "../config/mod.ts";
+import { loadConfig, type LoadResult } from "../config/mod.ts";
 import type { Platform, SourceKind } from "../core/mod.ts";
 import { DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TOML } from "./default_config.ts";
 import { buildDocumentSchema, checkDocument, type Document } from "./schema.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 export { Agent, type AgentOptions, type AgentStatus } from "./agent.ts";
-export { type AdminTarget, adminHandler, startAdmin } from "./admin.ts";
+export { adminHandler, type AdminTarget, startAdmin } from "./admin.ts";
 export { DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TOML } from "./default_config.ts";
 export { loadDocument } from "./load.ts";
 export { type CollectionResult, type SourceStatus } from "./runner.ts";
@@ -14,6 +14,6 @@ export {
   checkDocument,
   CONFIG_VERSION,
   type Document,
-  resolveSource,
   type ResolvedSource,
+  resolveSource,
 } from "./schema.ts";

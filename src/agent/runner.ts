@@ -100,7 +100,10 @@ export class SourceRunner {
   /** Counts ticks skipped because a run was still going. */
   noteOverrun(skipped: number): void {
     this.#status.overruns += skipped;
-    this.#log.warn("collection overran its interval; tick skipped", { skipped, interval_ms: this.config.interval });
+    this.#log.warn("collection overran its interval; tick skipped", {
+      skipped,
+      interval_ms: this.config.interval,
+    });
   }
 
   /** Collects once. Never throws: every failure is in the result. */
@@ -125,7 +128,14 @@ export class SourceRunner {
     const durationMs = performance.now() - t0;
     const failed = timedOut || (acc.errors.length > 0 && acc.samples.length === 0);
     this.#record(acc, durationMs, timedOut, failed);
-    return { source: this.config.name, samples: acc.samples, errors: acc.errors, durationMs, timedOut, failed };
+    return {
+      source: this.config.name,
+      samples: acc.samples,
+      errors: acc.errors,
+      durationMs,
+      timedOut,
+      failed,
+    };
   }
 
   async #start(runSignal: AbortSignal): Promise<void> {
@@ -135,7 +145,9 @@ export class SourceRunner {
     } catch (err) {
       // A start timeout surfaces as the browser-style TimeoutError DOMException; name it.
       if (signal.aborted && !runSignal.aborted) {
-        throw new TimeoutError(`start of ${JSON.stringify(this.config.name)}`, this.#startTimeout, { cause: err });
+        throw new TimeoutError(`start of ${JSON.stringify(this.config.name)}`, this.#startTimeout, {
+          cause: err,
+        });
       }
       throw err;
     }
@@ -144,7 +156,12 @@ export class SourceRunner {
     this.#log.info("source started", { type: this.config.type });
   }
 
-  #record(acc: CollectingAccumulator, durationMs: number, timedOut: boolean, failed: boolean): void {
+  #record(
+    acc: CollectingAccumulator,
+    durationMs: number,
+    timedOut: boolean,
+    failed: boolean,
+  ): void {
     const s = this.#status;
     s.collections++;
     s.last_run_at = this.#clock.now();

@@ -4,7 +4,7 @@
  * finds the previous run still going is skipped and counted as an overrun).
  * @module
  */
-import { type Clock, type TimerHandle, TimeoutError } from "../core/mod.ts";
+import { type Clock, TimeoutError, type TimerHandle } from "../core/mod.ts";
 
 /** One periodic job. */
 export interface Task {
@@ -145,7 +145,10 @@ export class Scheduler {
     const controller = new AbortController();
     entry.controller = controller;
     const timer = this.#clock.setTimeout(
-      () => controller.abort(new TimeoutError(`collection of ${JSON.stringify(entry.task.name)}`, entry.task.timeout)),
+      () =>
+        controller.abort(
+          new TimeoutError(`collection of ${JSON.stringify(entry.task.name)}`, entry.task.timeout),
+        ),
       entry.task.timeout,
     );
     entry.running = (async () => {

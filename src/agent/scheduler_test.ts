@@ -6,7 +6,12 @@ Deno.test("Scheduler runs a task at a fixed rate after its jitter offset", async
   const clock = new FakeClock(0);
   const at: number[] = [];
   const s = new Scheduler({ clock, jitter: 500, random: () => 0.5 });
-  s.add({ name: "a", interval: 1000, timeout: 100, run: () => Promise.resolve(void at.push(clock.now())) });
+  s.add({
+    name: "a",
+    interval: 1000,
+    timeout: 100,
+    run: () => Promise.resolve(void at.push(clock.now())),
+  });
   await clock.advance(3300);
   assertEquals(at, [250, 1250, 2250, 3250]);
   await s.stop();
@@ -18,7 +23,12 @@ Deno.test("Scheduler caps the jitter at the interval", async () => {
   const clock = new FakeClock(0);
   const at: number[] = [];
   const s = new Scheduler({ clock, jitter: 60_000, random: () => 0.999 });
-  s.add({ name: "a", interval: 100, timeout: 50, run: () => Promise.resolve(void at.push(clock.now())) });
+  s.add({
+    name: "a",
+    interval: 100,
+    timeout: 50,
+    run: () => Promise.resolve(void at.push(clock.now())),
+  });
   await clock.advance(99);
   assertEquals(at, [99]);
   await s.stop();
@@ -100,7 +110,12 @@ Deno.test("Scheduler counts ticks missed while the event loop was blocked", asyn
   const overruns: number[] = [];
   const at: number[] = [];
   const s = new Scheduler({ clock, onOverrun: (_n, k) => overruns.push(k) });
-  s.add({ name: "a", interval: 100, timeout: 50, run: () => Promise.resolve(void at.push(clock.now())) });
+  s.add({
+    name: "a",
+    interval: 100,
+    timeout: 50,
+    run: () => Promise.resolve(void at.push(clock.now())),
+  });
   await clock.advance(0);
   clock.jump(350); // ticks due at 100, 200 and 300 could not fire
   await clock.advance(0);
@@ -119,7 +134,10 @@ Deno.test("Scheduler.stop waits for runs within the grace, then aborts them", as
     name: "long",
     interval: 1000,
     timeout: 60_000,
-    run: (signal) => new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(void (aborted = true)))),
+    run: (signal) =>
+      new Promise<void>((resolve) =>
+        signal.addEventListener("abort", () => resolve(void (aborted = true)))
+      ),
   });
   await clock.advance(0);
   const stopping = s.stop(500);
@@ -135,9 +153,19 @@ Deno.test("Scheduler.remove unschedules one task and replaces by name", async ()
   const clock = new FakeClock(0);
   const seen: string[] = [];
   const s = new Scheduler({ clock });
-  s.add({ name: "a", interval: 100, timeout: 50, run: () => Promise.resolve(void seen.push("a1")) });
+  s.add({
+    name: "a",
+    interval: 100,
+    timeout: 50,
+    run: () => Promise.resolve(void seen.push("a1")),
+  });
   s.add({ name: "b", interval: 100, timeout: 50, run: () => Promise.resolve(void seen.push("b")) });
-  s.add({ name: "a", interval: 100, timeout: 50, run: () => Promise.resolve(void seen.push("a2")) });
+  s.add({
+    name: "a",
+    interval: 100,
+    timeout: 50,
+    run: () => Promise.resolve(void seen.push("a2")),
+  });
   await clock.advance(0);
   await s.remove("b");
   await s.remove("missing");

@@ -5,8 +5,19 @@
  */
 import { z } from "zod";
 import { aggregatorSchema } from "../aggregate/mod.ts";
-import { commonSourceFields, type ConfigIssue, splitListen, zDuration, zListen } from "../config/mod.ts";
-import { type CommonSourceConfig, LOG_LEVELS, type LogLevel, type SourceKind } from "../core/mod.ts";
+import {
+  commonSourceFields,
+  type ConfigIssue,
+  splitListen,
+  zDuration,
+  zListen,
+} from "../config/mod.ts";
+import {
+  type CommonSourceConfig,
+  LOG_LEVELS,
+  type LogLevel,
+  type SourceKind,
+} from "../core/mod.ts";
 import { exporterSchema, resourceSchema } from "../export/mod.ts";
 
 /** The config version this release writes and reads. */
@@ -42,7 +53,9 @@ export const adminSchema = z.strictObject({
 
 /** Builds the document schema for the given source kinds. */
 export function buildDocumentSchema(kinds: readonly SourceKind[]) {
-  const members = kinds.map((k) => z.strictObject({ type: z.literal(k.type), ...commonSourceFields, ...k.fields }));
+  const members = kinds.map((k) =>
+    z.strictObject({ type: z.literal(k.type), ...commonSourceFields, ...k.fields })
+  );
   const sourceSchema = z.discriminatedUnion(
     "type",
     members as unknown as [typeof members[number], ...typeof members[number][]],
@@ -60,7 +73,8 @@ export function buildDocumentSchema(kinds: readonly SourceKind[]) {
   });
   return z.strictObject({
     config_version: z.literal(CONFIG_VERSION, {
-      message: `expected config_version = ${CONFIG_VERSION} (run "sextant config migrate" for older files)`,
+      message:
+        `expected config_version = ${CONFIG_VERSION} (run "sextant config migrate" for older files)`,
     }).optional(),
     custom_metrics: customMetrics.prefault({}),
   });
@@ -75,7 +89,10 @@ export type SourceTable = Document["custom_metrics"]["sources"][number] & Record
 export type ResolvedSource = SourceTable & CommonSourceConfig;
 
 /** Fills a source's interval and timeout from the agent defaults. */
-export function resolveSource(table: SourceTable, agent: Document["custom_metrics"]["agent"]): ResolvedSource {
+export function resolveSource(
+  table: SourceTable,
+  agent: Document["custom_metrics"]["agent"],
+): ResolvedSource {
   const interval = table.interval ?? agent.default_interval;
   const timeout = Math.min(table.timeout ?? agent.default_timeout, interval);
   return { ...table, interval, timeout } as ResolvedSource;
@@ -92,24 +109,38 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
     if (first !== undefined) {
       issues.push({
         path: [...base, "name"],
-        message: `duplicate source name ${JSON.stringify(s.name)} (first used by sources[${first}])`,
+        message: `duplicate source name ${
+          JSON.stringify(s.name)
+        } (first used by sources[${first}])`,
       });
     } else names.set(s.name, i);
     if (s.name === "sextant") {
-      issues.push({ path: [...base, "name"], message: `source name "sextant" is reserved for self-metrics` });
+      issues.push({
+        path: [...base, "name"],
+        message: `source name "sextant" is reserved for self-metrics`,
+      });
     }
     if (s.timeout !== undefined && s.interval !== undefined && s.timeout > s.interval) {
-      issues.push({ path: [...base, "timeout"], message: `timeout (${s.timeout} ms) must not exceed interval (${s.interval} ms)` });
+      issues.push({
+        path: [...base, "timeout"],
+        message: `timeout (${s.timeout} ms) must not exceed interval (${s.interval} ms)`,
+      });
     }
     const kind = kinds.find((k) => k.type === s.type);
     const resolved = resolveSource(s as SourceTable, cm.agent);
-    for (const p of kind?.check?.(resolved as never) ?? []) issues.push({ path: [...base, ...p.path], message: p.message });
+    for (const p of kind?.check?.(resolved as never) ?? []) {
+      issues.push({ path: [...base, ...p.path], message: p.message });
+    }
   });
 
   const listeners: { path: (string | number)[]; listen: string }[] = [];
-  if (cm.admin.enabled) listeners.push({ path: ["custom_metrics", "admin", "listen"], listen: cm.admin.listen });
+  if (cm.admin.enabled) {
+    listeners.push({ path: ["custom_metrics", "admin", "listen"], listen: cm.admin.listen });
+  }
   (cm.exporters ?? []).forEach((e, i) => {
-    if (e.type === "prometheus") listeners.push({ path: ["custom_metrics", "exporters", i, "listen"], listen: e.listen });
+    if (e.type === "prometheus") {
+      listeners.push({ path: ["custom_metrics", "exporters", i, "listen"], listen: e.listen });
+    }
   });
   const ports = new Map<number, string>();
   for (const l of listeners) {
@@ -123,7 +154,10 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
   (cm.exporters ?? []).forEach((e, i) => {
     const name = e.name ?? e.type;
     if (exporterNames.has(name)) {
-      issues.push({ path: ["custom_metrics", "exporters", i, "name"], message: `duplicate exporter name ${JSON.stringify(name)}` });
+      issues.push({
+        path: ["custom_metrics", "exporters", i, "name"],
+        message: `duplicate exporter name ${JSON.stringify(name)}`,
+      });
     }
     exporterNames.add(name);
   });
@@ -137,7 +171,9 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
       issues.push({
         path: ["custom_metrics", "aggregators", i, "source"],
         severity: "warning",
-        message: `${JSON.stringify(a.source)} matches no configured source (fine if a plugin emits it)`,
+        message: `${
+          JSON.stringify(a.source)
+        } matches no configured source (fine if a plugin emits it)`,
       });
     }
   });

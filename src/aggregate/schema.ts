@@ -8,7 +8,8 @@ import { z } from "zod";
 import { zDuration } from "../config/mod.ts";
 
 const zInput = z.string().regex(/^[A-Za-z*?][A-Za-z0-9_.\-/*?]*$/, {
-  message: 'expected a metric name or glob, e.g. "api_health.response_time" or "database_metrics.*"',
+  message:
+    'expected a metric name or glob, e.g. "api_health.response_time" or "database_metrics.*"',
 });
 
 const zPercentile = z.number().gt(0, { message: "expected a percentile above 0" }).lt(100, {

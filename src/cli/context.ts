@@ -35,9 +35,15 @@ export async function loadOrReport(
   const result = await loadDocument(files, builtinSourceKinds, io.platform);
   const redactor = new Redactor();
   for (const e of result.errors) io.stderr(redactor.redact(e.message));
-  if (!opts.quietWarnings) for (const w of result.warnings) io.stderr(`warning: ${redactor.redact(w.message)}`);
+  if (!opts.quietWarnings) {
+    for (const w of result.warnings) io.stderr(`warning: ${redactor.redact(w.message)}`);
+  }
   if (!result.ok || !result.config) {
-    io.stderr(`${result.errors.length} error(s) in ${files.length ? files.join(", ") : "the embedded default config"}`);
+    io.stderr(
+      `${result.errors.length} error(s) in ${
+        files.length ? files.join(", ") : "the embedded default config"
+      }`,
+    );
     return undefined;
   }
   return { result: result as Loaded["result"], files, redactor };
@@ -48,18 +54,28 @@ export function checkLogFlags(flags: GlobalFlags, io: CliIO): string | undefined
   const level = flags.logLevel ?? io.platform.env("SEXTANT_LOG_LEVEL");
   if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel)) {
     const from = flags.logLevel !== undefined ? "--log-level" : "SEXTANT_LOG_LEVEL";
-    return `Cannot start as '${from}' must be one of ${LOG_LEVELS.join(", ")}: current value is ${JSON.stringify(level)}`;
+    return `Cannot start as '${from}' must be one of ${LOG_LEVELS.join(", ")}: current value is ${
+      JSON.stringify(level)
+    }`;
   }
   if (flags.logFormat !== undefined && !["text", "json"].includes(flags.logFormat)) {
-    return `Cannot start as '--log-format' must be text or json: current value is ${JSON.stringify(flags.logFormat)}`;
+    return `Cannot start as '--log-format' must be text or json: current value is ${
+      JSON.stringify(flags.logFormat)
+    }`;
   }
   return undefined;
 }
 
 /** Builds the root logger: flags override the environment, which overrides the config. */
-export function buildLogger(flags: GlobalFlags, io: CliIO, doc: Document | undefined, redactor: Redactor): Logger {
+export function buildLogger(
+  flags: GlobalFlags,
+  io: CliIO,
+  doc: Document | undefined,
+  redactor: Redactor,
+): Logger {
   const log = doc?.custom_metrics.log;
-  const level = (flags.logLevel ?? io.platform.env("SEXTANT_LOG_LEVEL") ?? log?.level ?? "info") as LogLevel;
+  const level =
+    (flags.logLevel ?? io.platform.env("SEXTANT_LOG_LEVEL") ?? log?.level ?? "info") as LogLevel;
   return createLogger({
     level,
     format: (flags.logFormat ?? log?.format ?? "text") as "text" | "json",

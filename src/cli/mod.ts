@@ -75,7 +75,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       },
     });
   } catch (err) {
-    io.stderr(`sextant: ${errorMessage(err).replace(/\. To specify a positional argument.*$/, "")}`);
+    io.stderr(
+      `sextant: ${errorMessage(err).replace(/\. To specify a positional argument.*$/, "")}`,
+    );
     io.stderr(`Run "sextant help" for usage.`);
     return EXIT.USAGE;
   }
@@ -113,30 +115,46 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       case "once": {
         const format = v.format ?? "table";
         if (!(ONCE_FORMATS as readonly string[]).includes(format)) {
-          return usage(`Cannot run once as '--format' must be one of ${ONCE_FORMATS.join(", ")}: current value is ${JSON.stringify(format)}`);
+          return usage(
+            `Cannot run once as '--format' must be one of ${
+              ONCE_FORMATS.join(", ")
+            }: current value is ${JSON.stringify(format)}`,
+          );
         }
         if (rest.length) return usage(`unexpected argument ${JSON.stringify(rest[0])} for "once"`);
         return await onceCommand(flags, format, io);
       }
       case "validate":
-        if (rest.length) return usage(`unexpected argument ${JSON.stringify(rest[0])} for "validate" (use -c FILE)`);
+        if (rest.length) {
+          return usage(
+            `unexpected argument ${JSON.stringify(rest[0])} for "validate" (use -c FILE)`,
+          );
+        }
         return await validateCommand(flags, io);
       case "config": {
         const sub = rest[0];
         if (sub === "print") return await configPrintCommand(flags, io);
         if (sub === "migrate") {
-          io.stderr("sextant: config migrate is not available in this release (config_version 4 is the only version so far)");
+          io.stderr(
+            "sextant: config migrate is not available in this release (config_version 4 is the only version so far)",
+          );
           return EXIT.FAILURE;
         }
         const hint = sub ? didYouMean(sub, ["print", "migrate"]) : undefined;
-        return usage(`unknown config command ${JSON.stringify(sub ?? "")}${hint ? ` (did you mean "${hint}"?)` : ""}; expected "print"`);
+        return usage(
+          `unknown config command ${JSON.stringify(sub ?? "")}${
+            hint ? ` (did you mean "${hint}"?)` : ""
+          }; expected "print"`,
+        );
       }
       case "plugins":
         io.stderr("sextant: plugins are not available in this release");
         return EXIT.FAILURE;
       default: {
         const hint = didYouMean(command, COMMANDS);
-        return usage(`unknown command ${JSON.stringify(command)}${hint ? ` (did you mean "${hint}"?)` : ""}`);
+        return usage(
+          `unknown command ${JSON.stringify(command)}${hint ? ` (did you mean "${hint}"?)` : ""}`,
+        );
       }
     }
   } catch (err) {

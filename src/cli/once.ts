@@ -6,7 +6,7 @@ import { Agent } from "../agent/mod.ts";
 import type { Sample } from "../core/mod.ts";
 import { builtinSourceKinds } from "../sources/mod.ts";
 import { buildLogger, type GlobalFlags, loadOrReport } from "./context.ts";
-import { EXIT, type CliIO } from "./io.ts";
+import { type CliIO, EXIT } from "./io.ts";
 
 /** Output formats of `once`. */
 export const ONCE_FORMATS = ["json", "prom", "table"] as const;
@@ -18,7 +18,12 @@ export async function onceCommand(flags: GlobalFlags, format: string, io: CliIO)
   const { result, redactor } = loaded;
   const doc = result.config;
   // `once` logs warnings and up unless asked otherwise, so stdout stays parseable and stderr quiet.
-  const logger = buildLogger({ ...flags, logLevel: flags.logLevel ?? io.platform.env("SEXTANT_LOG_LEVEL") ?? "warn" }, io, doc, redactor);
+  const logger = buildLogger(
+    { ...flags, logLevel: flags.logLevel ?? io.platform.env("SEXTANT_LOG_LEVEL") ?? "warn" },
+    io,
+    doc,
+    redactor,
+  );
   const agent = new Agent({
     config: doc,
     kinds: builtinSourceKinds,
@@ -34,7 +39,10 @@ export async function onceCommand(flags: GlobalFlags, format: string, io: CliIO)
   const results = await agent.collectOnce();
   const samples = results.flatMap((r) => r.samples);
   const errors = results.flatMap((r) =>
-    r.errors.map((e) => ({ source: e.source, message: e.item ? `${e.item}: ${e.message}` : e.message }))
+    r.errors.map((e) => ({
+      source: e.source,
+      message: e.item && !e.message.includes(e.item) ? `${e.item}: ${e.message}` : e.message,
+    }))
   );
   switch (format) {
     case "json":
@@ -57,7 +65,7 @@ export async function onceCommand(flags: GlobalFlags, format: string, io: CliIO)
       for (const line of table(samples)) io.stdout(line);
   }
   await agent.pipeline.stop();
-  if (format !== "json") for (const e of errors) io.stderr(`error: ${e.source}: ${e.message}`);
+  if (format !== "json") { for (const e of errors) io.stderr(`error: ${e.source}: ${e.message}`); }
   return errors.length > 0 ? EXIT.FAILURE : EXIT.OK;
 }
 
@@ -70,7 +78,8 @@ function table(samples: Sample[]): string[] {
   ]);
   const head = ["NAME", "VALUE", "TYPE", "ATTRIBUTES"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const fmt = (r: string[]) =>
+    r.map((c, i) => (i === 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
   return [fmt(head), ...rows.map(fmt)];
 }
 

@@ -6,7 +6,7 @@ import { Agent, startAdmin } from "../agent/mod.ts";
 import { ConnectError, errorMessage, type HttpServer } from "../core/mod.ts";
 import { builtinSourceKinds } from "../sources/mod.ts";
 import { buildLogger, type GlobalFlags, loadOrReport } from "./context.ts";
-import { EXIT, type CliIO } from "./io.ts";
+import { type CliIO, EXIT } from "./io.ts";
 
 /** Runs the collector; resolves with the exit code after a graceful shutdown. */
 export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number> {
@@ -17,14 +17,18 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
   const cm = doc.custom_metrics;
   const logger = buildLogger(flags, io, doc, redactor);
   const log = logger.child("cli");
-  log.info("configuration loaded", { files: files.length ? files.join(",") : "<embedded default>" });
+  log.info("configuration loaded", {
+    files: files.length ? files.join(",") : "<embedded default>",
+  });
 
   for (const dir of cm.plugin_directories) {
     const info = await io.platform.stat(dir);
     if (!info?.isDirectory) log.warn("plugin directory does not exist", { dir });
   }
   if (cm.aggregators.length > 0) {
-    log.warn("aggregator rules are validated but not evaluated in this release", { rules: cm.aggregators.length });
+    log.warn("aggregator rules are validated but not evaluated in this release", {
+      rules: cm.aggregators.length,
+    });
   }
 
   const agent = new Agent({
@@ -63,7 +67,9 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
 
   let resolveStop!: (reason: string) => void;
   const stopped = new Promise<string>((resolve) => (resolveStop = resolve));
-  const subs = (["SIGINT", "SIGTERM"] as const).map((sig) => io.platform.onSignal(sig, () => resolveStop(sig)));
+  const subs = (["SIGINT", "SIGTERM"] as const).map((sig) =>
+    io.platform.onSignal(sig, () => resolveStop(sig))
+  );
   io.stop?.addEventListener("abort", () => resolveStop("stop requested"), { once: true });
   if (io.stop?.aborted) resolveStop("stop requested");
   const reason = await stopped;

@@ -4,7 +4,7 @@
  */
 import { renderConfig } from "../config/mod.ts";
 import { type GlobalFlags, loadOrReport } from "./context.ts";
-import { EXIT, type CliIO } from "./io.ts";
+import { type CliIO, EXIT } from "./io.ts";
 
 /** Exit 0 when valid; otherwise 1, every error on stderr. */
 export async function validateCommand(flags: GlobalFlags, io: CliIO): Promise<number> {
@@ -15,7 +15,9 @@ export async function validateCommand(flags: GlobalFlags, io: CliIO): Promise<nu
   const warnings = loaded.result.warnings.length;
   io.stdout(
     `${what}: valid (${cm.sources.length} source(s), ${cm.aggregators.length} aggregator(s), ` +
-      `${(cm.exporters ?? []).length || "default"} exporter(s)${warnings ? `, ${warnings} warning(s)` : ""})`,
+      `${(cm.exporters ?? []).length || "default"} exporter(s)${
+        warnings ? `, ${warnings} warning(s)` : ""
+      })`,
   );
   return EXIT.OK;
 }
@@ -27,7 +29,9 @@ export async function configPrintCommand(flags: GlobalFlags, io: CliIO): Promise
   const { result, redactor } = loaded;
   // Register every connection string's password before rendering, so that it is masked wherever it appears.
   for (const s of result.config.custom_metrics.sources) {
-    for (const v of Object.values(s)) if (typeof v === "string") redactor.addFromConnectionString(v);
+    for (const v of Object.values(s)) {
+      if (typeof v === "string") redactor.addFromConnectionString(v);
+    }
   }
   io.stdout(renderConfig(result.raw, redactor).trimEnd());
   return EXIT.OK;

@@ -24,7 +24,9 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y;
  * parseDuration("5 minutes"); // { ok: false, message: ... }
  * ```
  */
-export function parseDuration(value: unknown): { ok: true; ms: number } | { ok: false; message: string } {
+export function parseDuration(
+  value: unknown,
+): { ok: true; ms: number } | { ok: false; message: string } {
   if (typeof value === "number") {
     if (!Number.isFinite(value) || value < 0) {
       return { ok: false, message: `expected a non-negative number of seconds, found ${value}` };
@@ -32,7 +34,10 @@ export function parseDuration(value: unknown): { ok: true; ms: number } | { ok: 
     return { ok: true, ms: Math.round(value * 1000) };
   }
   if (typeof value !== "string") {
-    return { ok: false, message: `expected a duration (seconds or a string like "30s"), found ${typeof value}` };
+    return {
+      ok: false,
+      message: `expected a duration (seconds or a string like "30s"), found ${typeof value}`,
+    };
   }
   const text = value.trim();
   if (text === "") return { ok: false, message: `expected a duration like "30s", found ""` };
@@ -45,7 +50,9 @@ export function parseDuration(value: unknown): { ok: true; ms: number } | { ok: 
     if (!m) {
       return {
         ok: false,
-        message: `expected a duration like "500ms", "30s", "5m", "1h" or "1h30m", found ${JSON.stringify(value)}`,
+        message: `expected a duration like "500ms", "30s", "5m", "1h" or "1h30m", found ${
+          JSON.stringify(value)
+        }`,
       };
     }
     total += Number(m[1]) * UNIT_MS[m[2]];
@@ -67,7 +74,9 @@ export function formatDuration(ms: number): string {
   if (ms < 1000 || ms % 1000 !== 0) return `${ms}ms`;
   let rest = ms;
   let out = "";
-  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) {
+  for (
+    const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const
+  ) {
     if (rest >= size) {
       out += `${Math.floor(rest / size)}${unit}`;
       rest %= size;

@@ -7,7 +7,17 @@ Deno.test("parseDuration reads numbers as seconds", () => {
 });
 
 Deno.test("parseDuration reads unit strings and compounds", () => {
-  for (const [text, ms] of [["500ms", 500], ["30s", 30_000], ["5m", 300_000], ["1h", 3_600_000], ["7d", 604_800_000], ["1h30m", 5_400_000], ["1.5s", 1500]] as const) {
+  for (
+    const [text, ms] of [
+      ["500ms", 500],
+      ["30s", 30_000],
+      ["5m", 300_000],
+      ["1h", 3_600_000],
+      ["7d", 604_800_000],
+      ["1h30m", 5_400_000],
+      ["1.5s", 1500],
+    ] as const
+  ) {
     assertEquals(parseDuration(text), { ok: true, ms }, text);
   }
 });
@@ -21,7 +31,10 @@ Deno.test("parseDuration rejects garbage with the value in the message", () => {
   const neg = parseDuration(-3);
   assertEquals(neg.ok, false);
   const obj = parseDuration({});
-  assertEquals(obj, { ok: false, message: 'expected a duration (seconds or a string like "30s"), found object' });
+  assertEquals(obj, {
+    ok: false,
+    message: 'expected a duration (seconds or a string like "30s"), found object',
+  });
   assertEquals(parseDuration(Number.NaN).ok, false);
 });
 

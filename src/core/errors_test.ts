@@ -1,13 +1,30 @@
 import { assertEquals, assertInstanceOf } from "../../tests/assert.ts";
-import { CollectError, ConfigError, ConfigErrors, ConnectError, errorMessage, ExportError, SextantError, TimeoutError } from "./errors.ts";
+import {
+  CollectError,
+  ConfigError,
+  ConfigErrors,
+  ConnectError,
+  errorMessage,
+  ExportError,
+  SextantError,
+  TimeoutError,
+} from "./errors.ts";
 import { isValidAttributeKey, isValidMetricName, seriesKey } from "./sample.ts";
 
 Deno.test("ConfigError formats file:line:col: path: message", () => {
-  const e = new ConfigError({ file: "a.toml", line: 3, col: 5, path: "custom_metrics.sources[0].interval" }, "expected a duration");
+  const e = new ConfigError({
+    file: "a.toml",
+    line: 3,
+    col: 5,
+    path: "custom_metrics.sources[0].interval",
+  }, "expected a duration");
   assertEquals(e.message, "a.toml:3:5: custom_metrics.sources[0].interval: expected a duration");
   assertEquals(e.name, "ConfigError");
   assertInstanceOf(e, SextantError);
-  assertEquals(new ConfigError({ file: "a.toml", line: 1, col: 1, path: "" }, "bad").message, "a.toml:1:1: bad");
+  assertEquals(
+    new ConfigError({ file: "a.toml", line: 1, col: 1, path: "" }, "bad").message,
+    "a.toml:1:1: bad",
+  );
   assertEquals(new ConfigErrors([e, e]).message.split("\n").length, 2);
 });
 

@@ -107,7 +107,13 @@ function fieldValue(v: unknown): unknown {
   return v;
 }
 
-function jsonLine(ts: number, level: LogLevel, component: string, msg: string, fields?: LogFields): string {
+function jsonLine(
+  ts: number,
+  level: LogLevel,
+  component: string,
+  msg: string,
+  fields?: LogFields,
+): string {
   const obj: Record<string, unknown> = { ts: new Date(ts).toISOString(), level, component, msg };
   for (const [k, v] of Object.entries(fields ?? {})) {
     if (!(k in obj)) obj[k] = fieldValue(v);
@@ -115,7 +121,13 @@ function jsonLine(ts: number, level: LogLevel, component: string, msg: string, f
   return JSON.stringify(obj);
 }
 
-function textLine(ts: number, level: LogLevel, component: string, msg: string, fields?: LogFields): string {
+function textLine(
+  ts: number,
+  level: LogLevel,
+  component: string,
+  msg: string,
+  fields?: LogFields,
+): string {
   let line = `${new Date(ts).toISOString()} ${level.toUpperCase().padEnd(5)} [${component}] ${msg}`;
   for (const [k, raw] of Object.entries(fields ?? {})) {
     const v = fieldValue(raw);

@@ -22,12 +22,19 @@ Deno.test("logger text format quotes values with spaces", () => {
   const lines: string[] = [];
   const log = createLogger({ write: (l) => lines.push(l), now: () => 0 });
   log.warn("slow", { source: "db", error: "timed out after 5 ms" });
-  assertEquals(lines[0], '1970-01-01T00:00:00.000Z WARN  [sextant] slow source=db error="timed out after 5 ms"');
+  assertEquals(
+    lines[0],
+    '1970-01-01T00:00:00.000Z WARN  [sextant] slow source=db error="timed out after 5 ms"',
+  );
 });
 
 Deno.test("logger applies per-component levels to children", () => {
   const lines: string[] = [];
-  const log = createLogger({ level: "warn", components: { source: "debug", "source.db": "error" }, write: (l) => lines.push(l) });
+  const log = createLogger({
+    level: "warn",
+    components: { source: "debug", "source.db": "error" },
+    write: (l) => lines.push(l),
+  });
   log.child("agent").info("hidden");
   log.child("source").child("http").debug("shown");
   log.child("source").child("db").warn("hidden too");

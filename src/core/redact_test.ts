@@ -1,11 +1,17 @@
 import { assertEquals, assertStringIncludes } from "../../tests/assert.ts";
-import { REDACTED, redactCredentials, Redactor } from "./redact.ts";
+import { redactCredentials, REDACTED, Redactor } from "./redact.ts";
 
 const PW = "S3cr3t-Pa55";
 
 Deno.test("redactCredentials masks URL passwords and key=value secrets", () => {
-  assertEquals(redactCredentials(`postgresql://app:${PW}@db:5432/prod`), "postgresql://app:***@db:5432/prod");
-  assertEquals(redactCredentials(`Server=db;User Id=sa;Password=${PW};`), "Server=db;User Id=sa;Password=***;");
+  assertEquals(
+    redactCredentials(`postgresql://app:${PW}@db:5432/prod`),
+    "postgresql://app:***@db:5432/prod",
+  );
+  assertEquals(
+    redactCredentials(`Server=db;User Id=sa;Password=${PW};`),
+    "Server=db;User Id=sa;Password=***;",
+  );
   assertEquals(redactCredentials(`GET /x?token=${PW}&a=1`), "GET /x?token=***&a=1");
   assertEquals(redactCredentials(`authorization: Bearer ${PW}`), "authorization: ***");
   assertEquals(redactCredentials("http://host/path"), "http://host/path");

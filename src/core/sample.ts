@@ -8,7 +8,12 @@
 export type MetricType = "gauge" | "counter" | "updowncounter" | "histogram";
 
 /** All metric types, in the order they are documented. */
-export const METRIC_TYPES: readonly MetricType[] = ["gauge", "counter", "updowncounter", "histogram"];
+export const METRIC_TYPES: readonly MetricType[] = [
+  "gauge",
+  "counter",
+  "updowncounter",
+  "histogram",
+];
 
 /** Attribute values are strings: they become OTel attributes and Prometheus labels. */
 export type Attributes = Record<string, string>;

@@ -1,7 +1,7 @@
 /** The Bun adapter of {@linkcode Platform}. @module */
 import process from "node:process";
-import { ConnectError } from "../core/errors.ts";
-import type { Platform } from "../core/platform.ts";
+import { ConnectError } from "../core/mod.ts";
+import type { Platform } from "../core/mod.ts";
 import { common } from "./common.ts";
 
 interface BunServer {
@@ -44,8 +44,12 @@ export function bunPlatform(): Platform {
       } catch (err) {
         const endpoint = `${hostname}:${port}`;
         const code = (err as { code?: string }).code;
-        const why = code === "EADDRINUSE" || /in use/i.test(String(err)) ? "address already in use" : String(err);
-        return Promise.reject(new ConnectError(endpoint, `Cannot listen on ${endpoint}: ${why}`, { cause: err }));
+        const why = code === "EADDRINUSE" || /in use/i.test(String(err))
+          ? "address already in use"
+          : String(err);
+        return Promise.reject(
+          new ConnectError(endpoint, `Cannot listen on ${endpoint}: ${why}`, { cause: err }),
+        );
       }
       let closing: Promise<void> | undefined;
       return Promise.resolve({

@@ -9,7 +9,7 @@ import { readFile, stat as nodeStat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
-import type { ChildProcess, ExitStatus, FileInfo, Platform, SpawnOptions } from "../core/platform.ts";
+import type { ChildProcess, ExitStatus, FileInfo, Platform, SpawnOptions } from "../core/mod.ts";
 
 type Common = Pick<
   Platform,
@@ -40,7 +40,10 @@ export const common: Common = {
       const s = await nodeStat(path);
       return { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs };
     } catch (err) {
-      if ((err as { code?: string }).code === "ENOENT" || (err as { code?: string }).code === "ENOTDIR") return null;
+      if (
+        (err as { code?: string }).code === "ENOENT" ||
+        (err as { code?: string }).code === "ENOTDIR"
+      ) return null;
       throw err;
     }
   },
@@ -76,7 +79,9 @@ function toWebReadable(stream: Readable | null): ReadableStream<Uint8Array> {
     start(controller) {
       stream.on("data", (chunk: Uint8Array | string) => {
         if (done) return;
-        controller.enqueue(typeof chunk === "string" ? new TextEncoder().encode(chunk) : new Uint8Array(chunk));
+        controller.enqueue(
+          typeof chunk === "string" ? new TextEncoder().encode(chunk) : new Uint8Array(chunk),
+        );
         if ((controller.desiredSize ?? 1) <= 0) stream.pause();
       });
       const finish = () => {

@@ -1,6 +1,6 @@
 /** The Deno adapter of {@linkcode Platform}. @module */
-import { ConnectError } from "../core/errors.ts";
-import type { Platform } from "../core/platform.ts";
+import { ConnectError } from "../core/mod.ts";
+import type { Platform } from "../core/mod.ts";
 import { common } from "./common.ts";
 
 /** Builds the Deno platform. */
@@ -25,8 +25,12 @@ export function denoPlatform(): Platform {
         });
       } catch (err) {
         const endpoint = `${hostname}:${port}`;
-        const why = err instanceof Deno.errors.AddrInUse ? "address already in use" : (err as Error).message;
-        return Promise.reject(new ConnectError(endpoint, `Cannot listen on ${endpoint}: ${why}`, { cause: err }));
+        const why = err instanceof Deno.errors.AddrInUse
+          ? "address already in use"
+          : (err as Error).message;
+        return Promise.reject(
+          new ConnectError(endpoint, `Cannot listen on ${endpoint}: ${why}`, { cause: err }),
+        );
       }
       let closing: Promise<void> | undefined;
       return Promise.resolve({

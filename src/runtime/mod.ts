@@ -3,11 +3,11 @@
  * the runtime Sextant was started on.
  * @module
  */
-import type { Platform } from "../core/platform.ts";
+import type { Platform } from "../core/mod.ts";
 import { bunPlatform } from "./bun.ts";
 import { denoPlatform } from "./deno.ts";
 
-export type { Platform } from "../core/platform.ts";
+export type { Platform } from "../core/mod.ts";
 
 /** The platform of the running process. */
 export const platform: Platform = "Bun" in globalThis ? bunPlatform() : denoPlatform();

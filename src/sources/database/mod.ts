@@ -26,7 +26,8 @@ const SCHEMES = /^(postgres(ql)?|mysql|mariadb|sqlite|sqlserver|mssql):/i;
 /** Database source fields. */
 export const databaseFields = {
   connection_string: z.string().refine((s) => SCHEMES.test(s) || /^\s*server\s*=/i.test(s), {
-    message: "expected a postgresql://, mysql://, mariadb://, sqlite:, sqlserver:// or Server=... connection string",
+    message:
+      "expected a postgresql://, mysql://, mariadb://, sqlite:, sqlserver:// or Server=... connection string",
   }),
   queries: z.array(querySchema).min(1),
 };
@@ -36,13 +37,19 @@ type DatabaseConfig = z.output<z.ZodObject<typeof databaseFields>>;
 /** The `database` kind. */
 export const databaseKind: SourceKind<DatabaseConfig> = {
   type: "database",
-  description: "runs SQL queries and maps rows to metrics (drivers not yet available in this build)",
+  description:
+    "runs SQL queries and maps rows to metrics (drivers not yet available in this build)",
   fields: databaseFields,
   check(config) {
     const seen = new Set<string>();
     const problems: { path: (string | number)[]; message: string }[] = [];
     config.queries.forEach((q, i) => {
-      if (seen.has(q.name)) problems.push({ path: ["queries", i, "name"], message: `duplicate query name ${JSON.stringify(q.name)}` });
+      if (seen.has(q.name)) {
+        problems.push({
+          path: ["queries", i, "name"],
+          message: `duplicate query name ${JSON.stringify(q.name)}`,
+        });
+      }
       seen.add(q.name);
     });
     return problems;
@@ -55,7 +62,10 @@ export const databaseKind: SourceKind<DatabaseConfig> = {
       type: "database",
       start: () =>
         Promise.reject(
-          new ConnectError(endpoint, "database sources are not available in this build yet (drivers arrive with the database source release)"),
+          new ConnectError(
+            endpoint,
+            "database sources are not available in this build yet (drivers arrive with the database source release)",
+          ),
         ),
       collect: () => Promise.resolve(),
       stop: () => Promise.resolve(),

@@ -1,0 +1,208 @@
+import { z } from "zod";
+import { assert, assertEquals, assertRejects, waitFor } from "../../tests/assert.ts";
+import {
+  ConnectError,
+  createLogger,
+  type Logger,
+  Redactor,
+  type Source,
+  type SourceKind,
+  systemClock,
+} from "../core/mod.ts";
+import { platform } from "../runtime/mod.ts";
+import { Agent } from "./agent.ts";
+import { buildDocumentSchema, type Document } from "./schema.ts";
+
+/** A source kind for agent tests: behaviour is chosen by `mode`. */
+const testKind: SourceKind<{ mode: string; value: number }> = {
+  type: "test",
+  description: "test source",
+  fields: {
+    mode: z.enum(["ok", "hang", "fail_start_once", "partial", "throw"]),
+    value: z.number().default(1),
+  },
+  secrets: () => ["hunter2-secret"],
+  create(config) {
+    let starts = 0;
+    let stops = 0;
+    const src: Source & { stops: () => number } = {
+      name: config.name,
+      type: "test",
+      stops: () => stops,
+      start() {
+        starts++;
+        if (config.mode === "fail_start_once" && starts === 1) {
+          return Promise.reject(new Error("db down, password hunter2-secret"));
+        }
+        return Promise.resolve();
+      },
+      collect(acc, signal) {
+        if (config.mode === "hang") {
+          return new Promise((_r, reject) =>
+            signal.addEventListener("abort", () => reject(signal.reason))
+          );
+        }
+        if (config.mode === "throw") throw new Error("boom");
+        acc.add({ name: "value", value: config.value, attributes: { k: "v" } });
+        if (config.mode === "partial") acc.addError(new Error("second query failed"), "q2");
+        return Promise.resolve();
+      },
+      stop() {
+        stops++;
+        return Promise.resolve();
+      },
+    };
+    return src;
+  },
+};
+
+function makeDoc(sources: unknown[], extra: Record<string, unknown> = {}): Document {
+  return buildDocumentSchema([testKind as unknown as SourceKind]).parse({
+    custom_metrics: {
+      agent: { jitter: 0 },
+      admin: { listen: "127.0.0.1:0" },
+      exporters: [{ type: "prometheus", listen: "127.0.0.1:0" }],
+      sources,
+      ...extra,
+    },
+  });
+}
+
+function makeAgent(doc: Document, lines: string[] = []): Agent {
+  const redactor = new Redactor();
+  const logger: Logger = createLogger({ level: "debug", write: (l) => lines.push(l), redactor });
+  return new Agent({
+    config: doc,
+    kinds: [testKind as unknown as SourceKind],
+    platform,
+    logger,
+    clock: systemClock,
+    redactor,
+  });
+}
+
+Deno.test("agent collects on schedule and serves samples with self-metrics", async () => {
+  const agent = makeAgent(
+    makeDoc([{ name: "a", type: "test", mode: "ok", value: 7, interval: "50ms" }]),
+  );
+  await agent.start();
+  try {
+    const url = agent.pipeline.endpoints[0].url;
+    const body = await waitFor(async () => {
+      const t = await (await fetch(url)).text();
+      return t.includes("a_value") &&
+          /sextant_source_collections_total\{[^}]*source="a"[^}]*\} [3-9]/.test(t)
+        ? t
+        : undefined;
+    }, "three collections");
+    assert(/^a_value\{[^}]*k="v"[^}]*\} 7$/m.test(body), body);
+    assert(body.includes("sextant_source_collection_duration"), body);
+    const st = agent.status().sources[0];
+    assertEquals([st.state, st.started], ["ok", true]);
+    assert(st.collections >= 3);
+  } finally {
+    await agent.stop();
+  }
+});
+
+Deno.test("agent times out a hanging source while the others keep their schedule", async () => {
+  const agent = makeAgent(makeDoc([
+    { name: "slow", type: "test", mode: "hang", interval: "200ms", timeout: "50ms" },
+    { name: "fast", type: "test", mode: "ok", interval: "20ms" },
+  ]));
+  await agent.start();
+  try {
+    await waitFor(
+      () => agent.status().sources.find((s) => s.name === "slow")!.timeouts >= 1,
+      "a timeout",
+    );
+    const slow = agent.status().sources.find((s) => s.name === "slow")!;
+    assertEquals(slow.state, "failed");
+    assertEquals(slow.last_errors[0].message, 'collection of "slow" timed out after 50 ms');
+    await waitFor(
+      () => agent.status().sources.find((s) => s.name === "fast")!.collections >= 10,
+      "fast source runs",
+    );
+  } finally {
+    await agent.stop();
+  }
+});
+
+Deno.test("agent retries a failed start on the next run and redacts the error", async () => {
+  const lines: string[] = [];
+  const agent = makeAgent(
+    makeDoc([{ name: "db", type: "test", mode: "fail_start_once", interval: "30ms" }]),
+    lines,
+  );
+  await agent.start();
+  try {
+    await waitFor(() => agent.status().sources[0].state === "ok", "recovery");
+    const st = agent.status().sources[0];
+    assert(st.failures >= 1);
+    assert(lines.some((l) => l.includes("db down")), "start failure logged");
+    assert(!lines.some((l) => l.includes("hunter2-secret")), "secret leaked into the log");
+  } finally {
+    await agent.stop();
+  }
+});
+
+Deno.test("agent collectOnce reports partial failures and throwing sources", async () => {
+  const agent = makeAgent(makeDoc([
+    { name: "p", type: "test", mode: "partial" },
+    { name: "t", type: "test", mode: "throw" },
+    { name: "off", type: "test", mode: "ok", enabled: false },
+  ]));
+  assertEquals(agent.sourceNames, ["p", "t"]);
+  const results = await agent.collectOnce();
+  const p = results.find((r) => r.source === "p")!;
+  assertEquals([p.samples.length, p.failed, p.errors[0].message, p.errors[0].item], [
+    1,
+    false,
+    "second query failed",
+    "q2",
+  ]);
+  const t = results.find((r) => r.source === "t")!;
+  assertEquals([t.samples.length, t.failed, t.errors[0].message], [0, true, "boom"]);
+  // collectOnce stops its sources afterwards.
+  assertEquals(agent.status().sources.map((s) => [s.name, s.state, s.collections]), [[
+    "p",
+    "stopped",
+    1,
+  ], ["t", "stopped", 1]]);
+  await agent.pipeline.stop();
+});
+
+Deno.test("agent start fails with ConnectError when the metrics port is taken", async () => {
+  const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (blocker.addr as Deno.NetAddr).port;
+  try {
+    const doc = makeDoc([{ name: "a", type: "test", mode: "ok" }], {
+      exporters: [{ type: "prometheus", listen: `127.0.0.1:${port}` }],
+    });
+    const agent = makeAgent(doc);
+    await assertRejects(() => agent.start(), ConnectError, `127.0.0.1:${port}`);
+    await agent.stop();
+  } finally {
+    blocker.close();
+  }
+});
+
+Deno.test("agent status ranks sources by time and flags overruns", async () => {
+  const agent = makeAgent(makeDoc([
+    { name: "slow", type: "test", mode: "hang", interval: "40ms", timeout: "40ms" },
+    { name: "quick", type: "test", mode: "ok", interval: "40ms" },
+  ]));
+  await agent.start();
+  try {
+    await waitFor(() => agent.status().sources.every((s) => s.collections >= 2), "runs");
+    const b = agent.status().bottlenecks;
+    assertEquals(b[0].source, "slow");
+    assert(b[0].interval_share > 0.5, JSON.stringify(b));
+    assert(typeof b[0].hint === "string");
+  } finally {
+    await agent.stop();
+    await agent.stop();
+  }
+  assertEquals(agent.ready, false);
+  assertEquals(agent.status().sources.every((s) => s.state === "stopped"), true);
+});

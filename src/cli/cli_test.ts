@@ -1,0 +1,318 @@
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStringIncludes,
+  waitFor,
+} from "../../tests/assert.ts";
+import { type Platform, systemClock, VERSION } from "../core/mod.ts";
+import { platform } from "../runtime/mod.ts";
+import { type CliIO, EXIT, main } from "./mod.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const SMOKE = `${ROOT}tests/testdata/smoke.toml`;
+
+function io(over: Partial<Platform> = {}, stop?: AbortSignal) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const cli: CliIO = {
+    platform: { ...platform, ...over } as Platform,
+    clock: systemClock,
+    stdout: (l) => out.push(l),
+    stderr: (l) => err.push(l),
+    stop,
+  };
+  return { cli, out, err, text: () => out.join("\n"), errText: () => err.join("\n") };
+}
+
+async function tempFile(name: string, text: string): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/${name}`, text);
+  return `${dir}/${name}`;
+}
+
+Deno.test("cli version and help print to stdout", async () => {
+  const a = io();
+  assertEquals(await main(["version"], a.cli), EXIT.OK);
+  assertEquals(a.text(), `sextant ${VERSION} (${platform.name} ${platform.version})`);
+  const b = io();
+  assertEquals(await main(["--help"], b.cli), EXIT.OK);
+  assertStringIncludes(b.text(), "sextant once");
+  assertStringIncludes(b.text(), "system");
+  const c = io();
+  assertEquals(await main([], c.cli), EXIT.OK);
+  assertStringIncludes(c.text(), "Usage:");
+});
+
+Deno.test("cli version matches deno.json and package.json", async () => {
+  const deno = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  const pkg = JSON.parse(await Deno.readTextFile(`${ROOT}package.json`));
+  assertEquals([deno.version, pkg.version], [VERSION, VERSION]);
+});
+
+Deno.test("cli usage errors exit 2 with a suggestion and no stack", async () => {
+  const cases: [string[], RegExp][] = [
+    [["vaildate"], /unknown command "vaildate" \(did you mean "validate"\?\)/],
+    [["run", "--bogus"], /Unknown option '--bogus'/],
+    [
+      ["once", "--format", "xml"],
+      /'--format' must be one of json, prom, table: current value is "xml"/,
+    ],
+    [
+      ["run", "--log-level", "loud"],
+      /'--log-level' must be one of debug, info, warn, error: current value is "loud"/,
+    ],
+    [["run", "--log-format", "xml"], /'--log-format' must be text or json/],
+    [["config", "prnt"], /unknown config command "prnt" \(did you mean "print"\?\)/],
+    [["validate", "extra.toml"], /unexpected argument "extra.toml" for "validate"/],
+    [["run", "x"], /unexpected argument "x" for "run"/],
+    [["once", "x"], /unexpected argument "x" for "once"/],
+  ];
+  for (const [argv, re] of cases) {
+    const a = io();
+    assertEquals(await main(argv, a.cli), EXIT.USAGE, argv.join(" "));
+    assertMatch(a.errText(), re);
+    assert(!a.errText().includes("    at "), a.errText());
+  }
+});
+
+Deno.test("cli reports SEXTANT_LOG_LEVEL errors by name", async () => {
+  const a = io({ env: (n) => (n === "SEXTANT_LOG_LEVEL" ? "verbose" : undefined) });
+  assertEquals(await main(["validate"], a.cli), EXIT.USAGE);
+  assertStringIncludes(a.errText(), "'SEXTANT_LOG_LEVEL' must be one of");
+});
+
+Deno.test("cli validate accepts the example configs", async () => {
+  for (
+    const f of [
+      "config/sextant.toml",
+      "config/examples/design_example.toml",
+      "tests/testdata/smoke.toml",
+    ]
+  ) {
+    const a = io();
+    assertEquals(await main(["validate", "-c", `${ROOT}${f}`], a.cli), EXIT.OK, a.errText());
+    assertMatch(a.text(), /: valid \(/);
+  }
+});
+
+Deno.test("cli validate warns about an aggregator input no source provides", async () => {
+  const a = io();
+  assertEquals(
+    await main(["validate", "-c", `${ROOT}config/examples/design_example.toml`], a.cli),
+    EXIT.OK,
+  );
+  assertMatch(
+    a.errText(),
+    /warning: .*design_example\.toml:\d+:\d+: custom_metrics\.aggregators\[0\]\.source: "api_health\.response_time" matches no configured source/,
+  );
+});
+
+Deno.test("cli validate prints every error located and exits 1", async () => {
+  const file = await tempFile(
+    "bad.toml",
+    `[custom_metrics]
+aggregation_window = "5 minutes"
+
+[[custom_metrics.sources]]
+name = "a"
+type = "htp"
+
+[[custom_metrics.sources]]
+name = "b"
+type = "system"
+intervl = 10
+
+[[custom_metrics.sources]]
+name = "b"
+type = "system"
+`,
+  );
+  const a = io();
+  assertEquals(await main(["validate", "-c", file], a.cli), EXIT.FAILURE);
+  const e = a.errText();
+  assertMatch(e, /bad\.toml:2:\d+: custom_metrics\.aggregation_window: .*"5 minutes"/);
+  assertMatch(
+    e,
+    /bad\.toml:6:\d+: custom_metrics\.sources\[0\]\.type: .*"htp".*did you mean "http"/,
+  );
+  assertMatch(
+    e,
+    /bad\.toml:11:\d+: custom_metrics\.sources\[1\]\.intervl: unknown key.*did you mean "interval"/,
+  );
+  assertStringIncludes(a.errText(), "error(s) in");
+});
+
+Deno.test("cli validate reports duplicate names and shared ports", async () => {
+  const file = await tempFile(
+    "dup.toml",
+    `[custom_metrics.admin]
+listen = "127.0.0.1:9999"
+
+[[custom_metrics.sources]]
+name = "a"
+type = "system"
+
+[[custom_metrics.sources]]
+name = "a"
+type = "system"
+
+[[custom_metrics.exporters]]
+type = "prometheus"
+listen = "127.0.0.1:9999"
+`,
+  );
+  const a = io();
+  assertEquals(await main(["validate", "-c", file], a.cli), EXIT.FAILURE);
+  assertMatch(
+    a.errText(),
+    /dup\.toml:9:\d+: custom_metrics\.sources\[1\]\.name: duplicate source name "a"/,
+  );
+  assertMatch(
+    a.errText(),
+    /dup\.toml:14:\d+: custom_metrics\.exporters\[0\]\.listen: port 9999 is already used by custom_metrics\.admin\.listen/,
+  );
+});
+
+Deno.test("cli validate reports a missing file in one line", async () => {
+  const a = io();
+  assertEquals(await main(["validate", "-c", "/nonexistent/sextant.toml"], a.cli), EXIT.FAILURE);
+  assertMatch(a.err[0], /^\/nonexistent\/sextant\.toml:1:1: .*cannot read/);
+});
+
+Deno.test("cli uses SEXTANT_CONFIG, then config/sextant.toml, then the embedded default", async () => {
+  const a = io({ env: (n) => (n === "SEXTANT_CONFIG" ? SMOKE : undefined) });
+  assertEquals(await main(["validate"], a.cli), EXIT.OK);
+  assertStringIncludes(a.text(), "smoke.toml: valid (2 source(s)");
+  const b = io({ env: () => undefined, stat: () => Promise.resolve(null) });
+  assertEquals(await main(["validate"], b.cli), EXIT.OK);
+  assertStringIncludes(b.text(), "embedded default config: valid (1 source(s)");
+});
+
+Deno.test("cli config print redacts passwords", async () => {
+  const file = await tempFile(
+    "pw.toml",
+    `[custom_metrics.admin]
+token = "T0ken-S3cr3t-Value"
+
+[[custom_metrics.sources]]
+name = "db"
+type = "database"
+connection_string = "postgresql://app:S3cr3t-Pa55@127.0.0.1/db"
+queries = [{ name = "n", sql = "SELECT 1" }]
+`,
+  );
+  const a = io();
+  assertEquals(
+    await main(["config", "print", "--resolved", "-c", file], a.cli),
+    EXIT.OK,
+    a.errText(),
+  );
+  const out = a.text();
+  assert(!out.includes("S3cr3t-Pa55") && !out.includes("T0ken-S3cr3t-Value"), out);
+  assertStringIncludes(out, "postgresql://app:***@127.0.0.1/db");
+});
+
+Deno.test("cli once prints json, prom and table", async () => {
+  const j = io();
+  assertEquals(await main(["once", "--format", "json", "-c", SMOKE], j.cli), EXIT.OK, j.errText());
+  const doc = JSON.parse(j.text());
+  assertEquals(Object.keys(doc), ["samples", "errors"]);
+  const s = doc.samples.find((x: { name: string }) => x.name === "smoke_cmd.answer");
+  assertEquals([s.value, s.type, s.attributes], [42, "gauge", {}]);
+  assert(
+    !doc.samples.some((x: { name: string }) => x.name.startsWith("sextant.")),
+    "no self-metrics in once",
+  );
+
+  const p = io();
+  assertEquals(await main(["once", "--format", "prom", "-c", SMOKE], p.cli), EXIT.OK);
+  assertMatch(p.text(), /^smoke_cmd_answer(\{[^}]*\})? 42$/m);
+
+  const t = io();
+  assertEquals(await main(["once", "-c", SMOKE], t.cli), EXIT.OK);
+  assertMatch(t.out[0], /^NAME\s+VALUE\s+TYPE\s+ATTRIBUTES$/);
+  assert(t.out.some((l) => /^smoke_cmd\.answer\s+42\s+gauge/.test(l)), t.text());
+});
+
+Deno.test("cli once exits 1 and names the source when one fails", async () => {
+  const file = await tempFile(
+    "fail.toml",
+    `[[custom_metrics.sources]]
+name = "broken"
+type = "command"
+command = ["/nonexistent/tool"]
+
+[[custom_metrics.sources]]
+name = "fine"
+type = "command"
+command = ["sh", "-c", "echo 1"]
+format = "number"
+`,
+  );
+  const a = io();
+  assertEquals(await main(["once", "--format", "json", "-c", file], a.cli), EXIT.FAILURE);
+  const doc = JSON.parse(a.text());
+  assertEquals(doc.errors.length, 1);
+  assertEquals(doc.errors[0].source, "broken");
+  assertStringIncludes(doc.errors[0].message, "/nonexistent/tool");
+  assertEquals(doc.samples.map((s: { name: string }) => s.name), ["fine.value"]);
+  const t = io();
+  assertEquals(await main(["once", "-c", file], t.cli), EXIT.FAILURE);
+  assertMatch(t.errText(), /^error: broken: /m);
+});
+
+Deno.test("cli run serves until stopped, then shuts down cleanly", async () => {
+  const stop = new AbortController();
+  const a = io({}, stop.signal);
+  const running = main(["run", "-c", SMOKE, "--log-format", "json"], a.cli);
+  const url = await waitFor(() => {
+    for (const l of a.err) {
+      const m = /"url":"(http:\/\/[^"]+\/metrics)"/.exec(l);
+      if (m) return m[1];
+    }
+  }, "the metrics endpoint");
+  await waitFor(
+    async () => (await (await fetch(url)).text()).includes("smoke_cmd_answer"),
+    "first scrape",
+  );
+  stop.abort();
+  assertEquals(await running, EXIT.OK);
+  for (const l of a.err) JSON.parse(l); // every log line is JSON
+  assert(a.err.some((l) => l.includes("agent stopped")));
+});
+
+Deno.test("cli run exits 1 with one clear line when the port is taken", async () => {
+  const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (blocker.addr as Deno.NetAddr).port;
+  const file = await tempFile(
+    "port.toml",
+    `[custom_metrics.admin]
+enabled = false
+
+[[custom_metrics.exporters]]
+type = "prometheus"
+listen = "127.0.0.1:${port}"
+`,
+  );
+  try {
+    const a = io();
+    assertEquals(await main(["run", "-c", file], a.cli), EXIT.FAILURE);
+    assertStringIncludes(
+      a.errText(),
+      `sextant: Cannot listen on 127.0.0.1:${port}: address already in use`,
+    );
+    assert(!a.errText().includes("    at "));
+  } finally {
+    blocker.close();
+  }
+});
+
+Deno.test("cli reports unimplemented commands honestly", async () => {
+  const a = io();
+  assertEquals(await main(["plugins", "list"], a.cli), EXIT.FAILURE);
+  assertStringIncludes(a.errText(), "not available in this release");
+  const b = io();
+  assertEquals(await main(["config", "migrate", "x.toml"], b.cli), EXIT.FAILURE);
+  assertStringIncludes(b.errText(), "not available in this release");
+});
