@@ -316,3 +316,97 @@ Deno.test("cli reports unimplemented commands honestly", async () => {
   assertEquals(await main(["config", "migrate", "x.toml"], b.cli), EXIT.FAILURE);
   assertStringIncludes(b.errText(), "not available in this release");
 });
+
+Deno.test("cli run keeps collecting while sources are unreachable, hang or print garbage", async () => {
+  const dead = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const deadPort = (dead.addr as Deno.NetAddr).port;
+  dead.close(); // nothing listens there any more
+  const file = await tempFile(
+    "bad_sources.toml",
+    `[custom_metrics.agent]
+jitter = 0
+
+[custom_metrics.admin]
+listen = "127.0.0.1:0"
+
+[[custom_metrics.exporters]]
+type = "prometheus"
+listen = "127.0.0.1:0"
+
+[[custom_metrics.sources]]
+name = "unreachable"
+type = "http"
+url = "http://127.0.0.1:${deadPort}/health"
+interval = "100ms"
+
+[[custom_metrics.sources]]
+name = "hangs"
+type = "command"
+command = ["sleep", "30"]
+interval = "300ms"
+timeout = "150ms"
+
+[[custom_metrics.sources]]
+name = "garbage"
+type = "command"
+command = ["sh", "-c", "printf 'not a metric {{{\\\\n'"]
+interval = "100ms"
+
+[[custom_metrics.sources]]
+name = "good"
+type = "command"
+command = ["sh", "-c", "echo 7"]
+format = "number"
+interval = "50ms"
+`,
+  );
+  const stop = new AbortController();
+  const a = io({}, stop.signal);
+  const running = main(["run", "-c", file], a.cli);
+  try {
+    const admin = await waitFor(
+      () => a.err.map((l) => /admin API listening url=(\S+?)\/?$/.exec(l)?.[1]).find(Boolean),
+      "admin URL",
+    );
+    const metrics = await waitFor(
+      () => a.err.map((l) => /url=(\S+\/metrics)/.exec(l)?.[1]).find(Boolean),
+      "metrics URL",
+    );
+    type S = {
+      name: string;
+      state: string;
+      collections: number;
+      timeouts: number;
+      last_errors: { message: string }[];
+    };
+    const byName = await waitFor(
+      async () => {
+        const st = await (await fetch(`${admin}/status`)).json();
+        const m = new Map<string, S>(st.sources.map((s: S) => [s.name, s]));
+        return m.get("hangs")!.timeouts >= 2 && m.get("good")!.collections >= 10 ? m : undefined;
+      },
+      "every source to have run",
+      15_000,
+    );
+    assertEquals(byName.get("good")!.state, "ok");
+    assertEquals(byName.get("hangs")!.state, "failed");
+    assertStringIncludes(byName.get("hangs")!.last_errors[0].message, "timed out after 150 ms");
+    assertEquals(byName.get("garbage")!.state, "failed");
+    assertStringIncludes(byName.get("garbage")!.last_errors[0].message, "line 1");
+    assertStringIncludes(
+      byName.get("unreachable")!.last_errors[0].message,
+      `127.0.0.1:${deadPort}`,
+    );
+    const body = await (await fetch(metrics)).text();
+    assertMatch(body, /^good_value 7$/m);
+    assertMatch(body, /^unreachable_up 0$/m);
+    assertMatch(body, /^sextant_source_up\{source="hangs",type="command"\} 0$/m);
+  } finally {
+    stop.abort();
+  }
+  assertEquals(await running, EXIT.OK);
+  assert(!a.errText().includes("    at "), "no stack traces in the log");
+  // No zombie or orphan `sleep 30` from the hanging source.
+  const ps = new Deno.Command("pgrep", { args: ["-f", "^sleep 30$"] }).outputSync();
+  assertEquals(new TextDecoder().decode(ps.stdout).trim(), "");
+});
