@@ -40,10 +40,13 @@ for (const [name, prefix] of RUNTIMES) {
     assert(out.samples.some((s: { name: string }) => s.name === "host.memory.limit"));
   });
 
-  Deno.test(`${name} main.ts run serves metrics and stops on SIGTERM`, async () => {
-    const r = await startCollector([...prefix, "run", "-c", SMOKE_CONFIG]);
-    await exerciseRunning(r);
-  });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.test(`${name} main.ts run serves metrics and stops on ${signal}`, async () => {
+      const r = await startCollector([...prefix, "run", "-c", SMOKE_CONFIG]);
+      await exerciseRunning(r, signal);
+      assertMatch(r.stderr(), new RegExp(`shutting down reason=${signal}`));
+    });
+  }
 
   Deno.test(`${name} main.ts validate reports a bad file in one located line`, async () => {
     const dir = await Deno.makeTempDir();

@@ -34,8 +34,8 @@ export interface Running {
   metricsUrl: string;
   adminUrl: string;
   stderr(): string;
-  /** Sends SIGTERM and resolves with the exit code and the time it took. */
-  terminate(): Promise<{ code: number; ms: number }>;
+  /** Sends the signal (SIGTERM by default) and resolves with the exit code and the time it took. */
+  terminate(signal?: Deno.Signal): Promise<{ code: number; ms: number }>;
 }
 
 /** Starts `argv` (ending in `run ...`) and waits until both listeners are logged. */
@@ -86,9 +86,9 @@ export async function startCollector(
     metricsUrl,
     adminUrl,
     stderr: () => err,
-    async terminate() {
+    async terminate(signal: Deno.Signal = "SIGTERM") {
       const t0 = performance.now();
-      child.kill("SIGTERM");
+      child.kill(signal);
       const s = await child.status;
       await pump;
       return { code: s.code, ms: performance.now() - t0 };
@@ -124,7 +124,7 @@ export async function promtoolCheck(
 }
 
 /** Scrapes, checks with promtool, checks /status, and stops the collector gracefully. */
-export async function exerciseRunning(r: Running): Promise<void> {
+export async function exerciseRunning(r: Running, signal: Deno.Signal = "SIGTERM"): Promise<void> {
   const body = await waitFor(
     async () => {
       const res = await fetch(r.metricsUrl);
@@ -144,7 +144,7 @@ export async function exerciseRunning(r: Running): Promise<void> {
   assertEquals(status.sources.map((s: { name: string }) => s.name).sort(), ["host", "smoke_cmd"]);
   const health = await fetch(`${r.adminUrl}/healthz`);
   assertEquals([health.status, await health.text()], [200, "ok\n"]);
-  const { code, ms } = await r.terminate();
+  const { code, ms } = await r.terminate(signal);
   assertEquals(code, 0, r.stderr());
   assert(ms < 5000, `shutdown took ${ms} ms`);
   assert(!/\n\s+at /.test(r.stderr()), `stack trace in the log:\n${r.stderr()}`);
