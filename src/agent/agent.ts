@@ -87,6 +87,11 @@ export class Agent {
     }
     this.pipeline = createExportPipeline({
       exporters,
+      // The final export gets what is left after collections in flight had their share.
+      stopTimeout: Math.max(
+        100,
+        Math.floor(cm.agent.shutdown_timeout * (1 - STOP_GRACE_SHARE)) - STOP_MARGIN_MS,
+      ),
       resource: cm.resource,
       platform: options.platform,
       logger: options.logger.child("export"),
@@ -143,7 +148,11 @@ export class Agent {
         name: runner.config.name,
         interval: runner.config.interval,
         timeout: runner.config.timeout,
-        run: async (signal) => this.#deliver(await runner.collect(signal)),
+        run: async (signal) => {
+          // An aborted run's source work may still be winding down (a command in its kill grace): never overlap it.
+          if (runner.busy) return runner.noteOverrun(1);
+          this.#deliver(await runner.collect(signal));
+        },
       });
     }
     this.#ready = true;
@@ -266,15 +275,39 @@ export class Agent {
 
   async #stop(): Promise<void> {
     this.#ready = false;
+    const clock = this.#o.clock;
     const budget = this.#o.config.custom_metrics.agent.shutdown_timeout;
-    const t0 = this.#o.clock.now();
-    await this.#scheduler.stop(Math.floor(budget * 0.4));
-    await Promise.all([...this.#runners.values()].map((r) => r.stop()));
-    try {
-      await this.pipeline.stop();
-    } catch (err) {
+    const t0 = clock.monotonic();
+    // 40% of the budget lets collections in flight finish; the rest bounds the
+    // source stops and the final export, which run side by side.
+    await this.#scheduler.stop(Math.floor(budget * STOP_GRACE_SHARE));
+    const left = Math.max(0, budget - (clock.monotonic() - t0) - STOP_MARGIN_MS);
+    const sources = Promise.all([...this.#runners.values()].map((r) => r.stop()));
+    const exports = this.pipeline.stop().catch((err) => {
       this.#log.warn("exporter shutdown failed", { error: errorMessage(err) });
+    });
+    const done = await within(clock, Promise.all([sources, exports]), left);
+    if (!done) {
+      this.#log.warn("shutdown budget used up; abandoning what is left", { budget_ms: budget });
     }
-    this.#log.info("agent stopped", { ms: this.#o.clock.now() - t0 });
+    this.#log.info("agent stopped", { ms: Math.round(clock.monotonic() - t0) });
+  }
+}
+
+/** Share of `shutdown_timeout` given to collections in flight. */
+const STOP_GRACE_SHARE = 0.4;
+/** Kept back from the budget for logging and closing listeners. */
+const STOP_MARGIN_MS = 100;
+
+/** Resolves true when `p` settles within `ms`, false otherwise (never rejects). */
+async function within(clock: Clock, p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: unknown;
+  const timeout = new Promise<false>((resolve) => {
+    timer = clock.setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeout]);
+  } finally {
+    clock.clearTimeout(timer);
   }
 }

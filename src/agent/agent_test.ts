@@ -18,7 +18,7 @@ const testKind: SourceKind<{ mode: string; value: number }> = {
   type: "test",
   description: "test source",
   fields: {
-    mode: z.enum(["ok", "hang", "fail_start_once", "partial", "throw"]),
+    mode: z.enum(["ok", "hang", "fail_start_once", "partial", "throw", "stuck_stop"]),
     value: z.number().default(1),
   },
   secrets: () => ["hunter2-secret"],
@@ -49,7 +49,7 @@ const testKind: SourceKind<{ mode: string; value: number }> = {
       },
       stop() {
         stops++;
-        return Promise.resolve();
+        return config.mode === "stuck_stop" ? new Promise<void>(() => {}) : Promise.resolve();
       },
     };
     return src;
@@ -205,4 +205,43 @@ Deno.test("agent status ranks sources by time and flags overruns", async () => {
   }
   assertEquals(agent.ready, false);
   assertEquals(agent.status().sources.every((s) => s.state === "stopped"), true);
+});
+
+Deno.test("agent shutdown keeps to shutdown_timeout despite a stuck source and a silent OTLP receiver", async () => {
+  // Accepts connections and never answers.
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    for await (const c of silent) conns.push(c);
+  })().catch(() => {});
+  const port = (silent.addr as Deno.NetAddr).port;
+  const doc = makeDoc(
+    [
+      { name: "stuck", type: "test", mode: "stuck_stop", interval: "20ms" },
+      { name: "hang", type: "test", mode: "hang", interval: "5s", timeout: "5s" },
+    ],
+    {
+      agent: { jitter: 0, shutdown_timeout: "1s" },
+      exporters: [{
+        type: "otlp",
+        endpoint: `http://127.0.0.1:${port}/v1/metrics`,
+        interval: "60s",
+        timeout: "10s",
+      }],
+    },
+  );
+  const lines: string[] = [];
+  const agent = makeAgent(doc, lines);
+  await agent.start();
+  await waitFor(
+    () => agent.status().sources.find((s) => s.name === "stuck")!.collections >= 1,
+    "a collection",
+  );
+  const t0 = performance.now();
+  await agent.stop();
+  const ms = performance.now() - t0;
+  assert(ms >= 900 && ms < 1300, `shutdown took ${ms.toFixed(0)} ms, budget 1000`);
+  assert(lines.some((l) => l.includes("shutdown budget used up")), lines.join("\n"));
+  silent.close();
+  for (const c of conns) c.close();
 });

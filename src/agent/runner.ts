@@ -62,6 +62,8 @@ export class SourceRunner {
   #startTimeout: number;
   #started = false;
   #stopped = false;
+  /** The source's own start/collect promise, until it settles (it may outlive an aborted run). */
+  #inflight?: Promise<unknown>;
   #status: SourceStatus;
 
   constructor(
@@ -97,6 +99,19 @@ export class SourceRunner {
     return structuredClone(this.#status);
   }
 
+  /** True while the source's last start or collect has not settled, even after its run was aborted. */
+  get busy(): boolean {
+    return this.#inflight !== undefined;
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#inflight = p;
+    p.then(() => {}, () => {}).finally(() => {
+      if (this.#inflight === p) this.#inflight = undefined;
+    });
+    return p;
+  }
+
   /** Counts ticks skipped because a run was still going. */
   noteOverrun(skipped: number): void {
     this.#status.overruns += skipped;
@@ -119,7 +134,7 @@ export class SourceRunner {
     let timedOut = false;
     try {
       if (!this.#started) await this.#start(signal);
-      await raceAbort(this.source.collect(acc, signal), signal);
+      await raceAbort(this.#track(this.source.collect(acc, signal)), signal);
     } catch (err) {
       timedOut = signal.aborted && signal.reason instanceof TimeoutError;
       acc.addError(timedOut ? signal.reason : err);
@@ -141,7 +156,7 @@ export class SourceRunner {
   async #start(runSignal: AbortSignal): Promise<void> {
     const signal = AbortSignal.any([runSignal, AbortSignal.timeout(this.#startTimeout)]);
     try {
-      await raceAbort(this.source.start(signal), signal);
+      await raceAbort(this.#track(this.source.start(signal)), signal);
     } catch (err) {
       // A start timeout surfaces as the browser-style TimeoutError DOMException; name it.
       if (signal.aborted && !runSignal.aborted) {

@@ -67,7 +67,7 @@ export class Scheduler {
     if (this.#stopped) return;
     if (this.#entries.has(task.name)) void this.remove(task.name);
     const offset = Math.floor(this.#random() * Math.min(this.#jitter, task.interval));
-    const entry: Entry = { task, next: this.#clock.now() + offset, removed: false };
+    const entry: Entry = { task, next: this.#clock.monotonic() + offset, removed: false };
     this.#entries.set(task.name, entry);
     this.#arm(entry);
   }
@@ -120,36 +120,36 @@ export class Scheduler {
   }
 
   #arm(entry: Entry): void {
-    const delay = Math.max(0, entry.next - this.#clock.now());
+    const delay = Math.max(0, entry.next - this.#clock.monotonic());
     entry.timer = this.#clock.setTimeout(() => this.#tick(entry), delay);
   }
 
   #tick(entry: Entry): void {
     if (entry.removed) return;
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     const { interval } = entry.task;
-    // Ticks missed while the process was blocked or the previous run overran.
-    let skipped = 0;
-    entry.next += interval;
-    while (entry.next <= now) {
-      entry.next += interval;
-      skipped++;
-    }
+    const due = entry.next;
+    // Ticks missed while the process was blocked (or the clock source stalled).
+    const missed = Math.max(0, Math.floor((now - due) / interval));
+    entry.next = due + (missed + 1) * interval;
+    let skipped = missed;
     if (entry.running) skipped++;
-    else this.#start(entry);
+    else this.#start(entry, due);
     if (skipped > 0) this.#onOverrun?.(entry.task.name, skipped);
     this.#arm(entry);
   }
 
-  #start(entry: Entry): void {
+  #start(entry: Entry, due: number): void {
     const controller = new AbortController();
     entry.controller = controller;
+    // The deadline counts from the tick's due time, so a run whose timeout equals
+    // its interval is aborted before the next tick rather than after it.
     const timer = this.#clock.setTimeout(
       () =>
         controller.abort(
           new TimeoutError(`collection of ${JSON.stringify(entry.task.name)}`, entry.task.timeout),
         ),
-      entry.task.timeout,
+      Math.max(0, due + entry.task.timeout - this.#clock.monotonic()),
     );
     entry.running = (async () => {
       await Promise.resolve();

@@ -176,3 +176,38 @@ Deno.test("Scheduler.remove unschedules one task and replaces by name", async ()
   s.add({ name: "late", interval: 10, timeout: 5, run: () => Promise.resolve() });
   assertEquals(s.names, []);
 });
+
+Deno.test("Scheduler aborts a hung run whose timeout equals its interval before the next tick", async () => {
+  const clock = new FakeClock(0);
+  const overruns: number[] = [];
+  let runs = 0;
+  const s = new Scheduler({ clock, onOverrun: (_n, k) => overruns.push(k) });
+  s.add({
+    name: "hang",
+    interval: 100,
+    timeout: 100,
+    run: (signal) => {
+      runs++;
+      return new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+    },
+  });
+  // Every tick fires 5 ms late, as real timers do under load.
+  for (let i = 0; i < 10; i++) {
+    clock.jump(5);
+    await clock.advance(95);
+  }
+  assertEquals([runs, overruns], [11, []]);
+  await s.stop();
+});
+
+Deno.test("Scheduler counts a huge clock jump arithmetically", async () => {
+  const clock = new FakeClock(0);
+  const overruns: number[] = [];
+  const s = new Scheduler({ clock, onOverrun: (_n, k) => overruns.push(k) });
+  s.add({ name: "a", interval: 100, timeout: 50, run: () => Promise.resolve() });
+  await clock.advance(0);
+  clock.jump(1e12); // a box that booted without an RTC, then synced
+  await clock.advance(0);
+  assertEquals(overruns, [1e10 - 1]);
+  await s.stop();
+});

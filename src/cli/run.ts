@@ -76,7 +76,8 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
   // A second Ctrl-C during shutdown falls through to the runtime's default: exit at once.
   subs.forEach((off) => off());
   log.info("shutting down", { reason });
-  const deadline = cm.agent.shutdown_timeout + 1000;
+  // The agent keeps to shutdown_timeout itself; this is only a safety net.
+  const deadline = cm.agent.shutdown_timeout + 500;
   let timer: unknown;
   const hard = new Promise<"timeout">((resolve) => {
     timer = io.clock.setTimeout(() => resolve("timeout"), deadline);

@@ -9,8 +9,10 @@ export type TimerHandle = unknown;
 
 /** What the scheduler needs of time. */
 export interface Clock {
-  /** Unix milliseconds. */
+  /** Unix milliseconds (wall time: for timestamps, never for scheduling). */
   now(): number;
+  /** Milliseconds from an arbitrary origin that never jumps (for scheduling and durations). */
+  monotonic(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
@@ -18,6 +20,7 @@ export interface Clock {
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as number),
 };
@@ -49,6 +52,10 @@ export class FakeClock implements Clock {
   }
 
   now(): number {
+    return this.#now;
+  }
+
+  monotonic(): number {
     return this.#now;
   }
 
