@@ -17,12 +17,12 @@ import {
 import {
   createExportPipeline,
   DEFAULT_EXPORTERS,
-  exporterSecrets,
   type ExporterStatus,
   type ExportPipeline,
 } from "../export/mod.ts";
 import { type Document, resolveSource, type SourceTable } from "./schema.ts";
 import { Scheduler } from "./scheduler.ts";
+import { registerSecrets } from "./secrets.ts";
 import { type CollectionResult, SourceRunner, type SourceStatus } from "./runner.ts";
 
 /** Options of {@linkcode Agent}. */
@@ -82,9 +82,7 @@ export class Agent {
     this.#log = options.logger.child("agent");
     const cm = options.config.custom_metrics;
     const exporters = options.exporters ?? cm.exporters ?? DEFAULT_EXPORTERS;
-    for (const e of exporters) {
-      for (const secret of exporterSecrets(e)) options.redactor.add(secret);
-    }
+    registerSecrets(options.config, options.kinds, options.redactor);
     this.pipeline = createExportPipeline({
       exporters,
       // The final export gets what is left after collections in flight had their share.
@@ -114,10 +112,6 @@ export class Agent {
     const kind = o.kinds.find((k) => k.type === table.type);
     if (!kind) throw new Error(`no source kind ${JSON.stringify(table.type)}`); // the schema rules this out
     const config = resolveSource(table, o.config.custom_metrics.agent);
-    for (const secret of kind.secrets?.(config as never) ?? []) {
-      o.redactor.add(secret);
-      o.redactor.addFromConnectionString(secret);
-    }
     const logger = o.logger.child(`source.${config.name}`);
     const source = kind.create(config as never, {
       logger,

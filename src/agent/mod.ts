@@ -9,6 +9,7 @@ export { DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TOML } from "./default_config.ts";
 export { loadDocument } from "./load.ts";
 export { type CollectionResult, type SourceStatus } from "./runner.ts";
 export { Scheduler, type Task } from "./scheduler.ts";
+export { registerSecrets } from "./secrets.ts";
 export {
   buildDocumentSchema,
   checkDocument,

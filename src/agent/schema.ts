@@ -18,7 +18,7 @@ import {
   type LogLevel,
   type SourceKind,
 } from "../core/mod.ts";
-import { exporterSchema, resourceSchema } from "../export/mod.ts";
+import { DEFAULT_EXPORTERS, exporterSchema, resourceSchema } from "../export/mod.ts";
 
 /** The config version this release writes and reads. */
 export const CONFIG_VERSION = 4;
@@ -133,22 +133,34 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
     }
   });
 
-  const listeners: { path: (string | number)[]; listen: string }[] = [];
-  if (cm.admin.enabled) {
-    listeners.push({ path: ["custom_metrics", "admin", "listen"], listen: cm.admin.listen });
-  }
-  (cm.exporters ?? []).forEach((e, i) => {
-    if (e.type === "prometheus") {
-      listeners.push({ path: ["custom_metrics", "exporters", i, "listen"], listen: e.listen });
-    }
+  const listeners: { path: (string | number)[]; listen: string; what: string }[] = [];
+  const exporters = cm.exporters ?? DEFAULT_EXPORTERS;
+  exporters.forEach((e, i) => {
+    if (e.type !== "prometheus") return;
+    const path = cm.exporters ? ["custom_metrics", "exporters", i, "listen"] : ["custom_metrics"];
+    const what = cm.exporters
+      ? `custom_metrics.exporters[${i}].listen`
+      : `the default Prometheus exporter (${e.listen})`;
+    listeners.push({ path, listen: e.listen, what });
   });
-  const ports = new Map<number, string>();
+  // Last, so that a clash with an implicit default exporter is reported at the key the user wrote.
+  if (cm.admin.enabled) {
+    listeners.push({
+      path: ["custom_metrics", "admin", "listen"],
+      listen: cm.admin.listen,
+      what: "custom_metrics.admin.listen",
+    });
+  }
+  const seen: { hostname: string; port: number; what: string }[] = [];
   for (const l of listeners) {
-    const { port } = splitListen(l.listen);
+    const { hostname, port } = splitListen(l.listen);
     if (port === 0) continue;
-    const prev = ports.get(port);
-    if (prev) issues.push({ path: l.path, message: `port ${port} is already used by ${prev}` });
-    else ports.set(port, l.path.join(".").replace(/\.(\d+)\./g, "[$1]."));
+    const clash = seen.find((o) =>
+      o.port === port && (o.hostname === hostname || isWildcard(o.hostname) || isWildcard(hostname))
+    );
+    if (clash) {
+      issues.push({ path: l.path, message: `${l.listen} is already used by ${clash.what}` });
+    } else seen.push({ hostname, port, what: l.what });
   }
   const exporterNames = new Set<string>();
   (cm.exporters ?? []).forEach((e, i) => {
@@ -184,4 +196,8 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
 export function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${body}$`);
+}
+
+function isWildcard(host: string): boolean {
+  return host === "0.0.0.0" || host === "::" || host === "";
 }

@@ -67,6 +67,8 @@ Deno.test("cli usage errors exit 2 with a suggestion and no stack", async () => 
     [["validate", "extra.toml"], /unexpected argument "extra.toml" for "validate"/],
     [["run", "x"], /unexpected argument "x" for "run"/],
     [["once", "x"], /unexpected argument "x" for "once"/],
+    [["validate", "--format", "json"], /--format applies to "once" only/],
+    [["validate", "--resolved"], /--resolved applies to "config print" only/],
   ];
   for (const [argv, re] of cases) {
     const a = io();
@@ -170,7 +172,7 @@ listen = "127.0.0.1:9999"
   );
   assertMatch(
     a.errText(),
-    /dup\.toml:14:\d+: custom_metrics\.exporters\[0\]\.listen: port 9999 is already used by custom_metrics\.admin\.listen/,
+    /dup\.toml:2:\d+: custom_metrics\.admin\.listen: 127\.0\.0\.1:9999 is already used by custom_metrics\.exporters\[0\]\.listen/,
   );
 });
 
@@ -184,9 +186,25 @@ Deno.test("cli uses SEXTANT_CONFIG, then config/sextant.toml, then the embedded 
   const a = io({ env: (n) => (n === "SEXTANT_CONFIG" ? SMOKE : undefined) });
   assertEquals(await main(["validate"], a.cli), EXIT.OK);
   assertStringIncludes(a.text(), "smoke.toml: valid (2 source(s)");
+  // No SEXTANT_CONFIG: config/sextant.toml, relative to the working directory, when it exists.
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(`${dir}/config`);
+  await Deno.copyFile(SMOKE, `${dir}/config/sextant.toml`);
+  const statIn = (p: string) => platform.stat(p.startsWith("/") ? p : `${dir}/${p}`);
+  const c = io({
+    env: () => undefined,
+    stat: statIn,
+    readFile: (p) => platform.readFile(p.startsWith("/") ? p : `${dir}/${p}`),
+  });
+  assertEquals(await main(["validate"], c.cli), EXIT.OK, c.errText());
+  assertEquals(
+    c.text(),
+    "config/sextant.toml: valid (2 source(s), 0 aggregator(s), 1 exporter(s))",
+  );
   const b = io({ env: () => undefined, stat: () => Promise.resolve(null) });
   assertEquals(await main(["validate"], b.cli), EXIT.OK);
   assertStringIncludes(b.text(), "embedded default config: valid (1 source(s)");
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("cli config print redacts passwords", async () => {
@@ -194,6 +212,10 @@ Deno.test("cli config print redacts passwords", async () => {
     "pw.toml",
     `[custom_metrics.admin]
 token = "T0ken-S3cr3t-Value"
+
+[[custom_metrics.exporters]]
+type = "otlp"
+headers = { "x-honeycomb-team" = "HC-K3y-Value", "x-instana-key" = "Inst-K3y-Value" }
 
 [[custom_metrics.sources]]
 name = "db"
@@ -209,7 +231,9 @@ queries = [{ name = "n", sql = "SELECT 1" }]
     a.errText(),
   );
   const out = a.text();
-  assert(!out.includes("S3cr3t-Pa55") && !out.includes("T0ken-S3cr3t-Value"), out);
+  for (const secret of ["S3cr3t-Pa55", "T0ken-S3cr3t-Value", "HC-K3y-Value", "Inst-K3y-Value"]) {
+    assert(!out.includes(secret), `${secret} printed:\n${out}`);
+  }
   assertStringIncludes(out, "postgresql://app:***@127.0.0.1/db");
 });
 
@@ -409,4 +433,86 @@ interval = "50ms"
   // No zombie or orphan `sleep 30` from the hanging source.
   const ps = new Deno.Command("pgrep", { args: ["-f", "^sleep 30$"] }).outputSync();
   assertEquals(new TextDecoder().decode(ps.stdout).trim(), "");
+});
+
+Deno.test("cli validate catches the admin API on the default Prometheus port, and allows other hosts", async () => {
+  const clash = await tempFile("clash.toml", `[custom_metrics.admin]\nlisten = "127.0.0.1:9464"\n`);
+  const a = io();
+  assertEquals(await main(["validate", "-c", clash], a.cli), EXIT.FAILURE);
+  assertMatch(
+    a.errText(),
+    /is already used by .*the default Prometheus exporter \(127\.0\.0\.1:9464\)/,
+  );
+  const wild = await tempFile("wild.toml", `[custom_metrics.admin]\nlisten = "0.0.0.0:9464"\n`);
+  assertEquals(await main(["validate", "-c", wild], io().cli), EXIT.FAILURE);
+  const other = await tempFile(
+    "other.toml",
+    `[custom_metrics.admin]
+listen = "127.0.0.2:9470"
+
+[[custom_metrics.exporters]]
+type = "prometheus"
+listen = "127.0.0.1:9470"
+`,
+  );
+  const b = io();
+  assertEquals(await main(["validate", "-c", other], b.cli), EXIT.OK, b.errText());
+});
+
+Deno.test("cli validate rejects durations a timer cannot wait", async () => {
+  const file = await tempFile(
+    "long.toml",
+    `[[custom_metrics.sources]]\nname = "h"\ntype = "system"\ninterval = "30d"\n`,
+  );
+  const a = io();
+  assertEquals(await main(["validate", "-c", file], a.cli), EXIT.FAILURE);
+  assertMatch(
+    a.errText(),
+    /long\.toml:4:\d+: custom_metrics\.sources\[0\]\.interval: expected a duration of at most 24d/,
+  );
+});
+
+Deno.test("cli accepts SEXTANT_LOG_LEVEL in any case", async () => {
+  const a = io({ env: (n) => (n === "SEXTANT_LOG_LEVEL" ? "DEBUG" : undefined) });
+  assertEquals(await main(["validate", "-c", SMOKE], a.cli), EXIT.OK, a.errText());
+});
+
+Deno.test("cli run warns about unreadable plugin directories and survives SIGHUP", async () => {
+  const file = await tempFile(
+    "plug.toml",
+    `[custom_metrics]
+plugin_directories = ["/nonexistent/plugins"]
+
+[custom_metrics.admin]
+enabled = false
+
+[[custom_metrics.exporters]]
+type = "prometheus"
+listen = "127.0.0.1:0"
+`,
+  );
+  const handlers = new Map<string, () => void>();
+  const stop = new AbortController();
+  const a = io({
+    stat: (
+      p,
+    ) => (p === "/nonexistent/plugins"
+      ? Promise.reject(new Error("EACCES: permission denied"))
+      : platform.stat(p)),
+    onSignal: (sig, fn) => {
+      handlers.set(sig, fn);
+      return () => handlers.delete(sig);
+    },
+  }, stop.signal);
+  const running = main(["run", "-c", file], a.cli);
+  await waitFor(() => handlers.has("SIGHUP"), "signal handlers");
+  assertMatch(
+    a.errText(),
+    /plugin directory cannot be read dir=\/nonexistent\/plugins error="EACCES: permission denied"/,
+  );
+  handlers.get("SIGHUP")!();
+  assertMatch(a.errText(), /SIGHUP received: configuration reload is not available/);
+  handlers.get("SIGTERM")!();
+  assertEquals(await running, EXIT.OK);
+  assertMatch(a.errText(), /shutting down reason=SIGTERM/);
 });

@@ -34,9 +34,10 @@ export async function loadOrReport(
   const files = await resolveConfigFiles(flags.config, io.platform);
   const result = await loadDocument(files, builtinSourceKinds, io.platform);
   const redactor = new Redactor();
-  for (const e of result.errors) io.stderr(redactor.redact(e.message));
+  // The loader masks secret values in its messages itself.
+  for (const e of result.errors) io.stderr(e.message);
   if (!opts.quietWarnings) {
-    for (const w of result.warnings) io.stderr(`warning: ${redactor.redact(w.message)}`);
+    for (const w of result.warnings) io.stderr(`warning: ${w.message}`);
   }
   if (!result.ok || !result.config) {
     io.stderr(
@@ -51,7 +52,7 @@ export async function loadOrReport(
 
 /** Validates `--log-level`/`SEXTANT_LOG_LEVEL`; returns an error message when bad. */
 export function checkLogFlags(flags: GlobalFlags, io: CliIO): string | undefined {
-  const level = flags.logLevel ?? io.platform.env("SEXTANT_LOG_LEVEL");
+  const level = (flags.logLevel ?? io.platform.env("SEXTANT_LOG_LEVEL"))?.toLowerCase();
   if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel)) {
     const from = flags.logLevel !== undefined ? "--log-level" : "SEXTANT_LOG_LEVEL";
     return `Cannot start as '${from}' must be one of ${LOG_LEVELS.join(", ")}: current value is ${
@@ -74,8 +75,8 @@ export function buildLogger(
   redactor: Redactor,
 ): Logger {
   const log = doc?.custom_metrics.log;
-  const level =
-    (flags.logLevel ?? io.platform.env("SEXTANT_LOG_LEVEL") ?? log?.level ?? "info") as LogLevel;
+  const level = (flags.logLevel ?? io.platform.env("SEXTANT_LOG_LEVEL") ?? log?.level ?? "info")
+    .toLowerCase() as LogLevel;
   return createLogger({
     level,
     format: (flags.logFormat ?? log?.format ?? "text") as "text" | "json",

@@ -98,6 +98,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stdout(helpText());
     return EXIT.OK;
   }
+  if (v.format !== undefined && command !== "once") return usage(`--format applies to "once" only`);
+  if (v.resolved && command !== "config") return usage(`--resolved applies to "config print" only`);
   const logProblem = checkLogFlags(flags, io);
   if (logProblem) return usage(logProblem);
 

@@ -53,7 +53,6 @@ export async function onceCommand(flags: GlobalFlags, format: string, io: CliIO)
           type: s.type,
           attributes: s.attributes,
           timestamp: s.timestamp,
-          ...(s.unit ? { unit: s.unit } : {}),
         })),
         errors,
       }));

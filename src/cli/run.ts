@@ -22,8 +22,10 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
   });
 
   for (const dir of cm.plugin_directories) {
-    const info = await io.platform.stat(dir);
-    if (!info?.isDirectory) log.warn("plugin directory does not exist", { dir });
+    const info = await io.platform.stat(dir).catch((err) => err as Error);
+    if (info instanceof Error) {
+      log.warn("plugin directory cannot be read", { dir, error: info.message });
+    } else if (!info?.isDirectory) log.warn("plugin directory does not exist", { dir });
   }
   if (cm.aggregators.length > 0) {
     log.warn("aggregator rules are validated but not evaluated in this release", {
@@ -47,7 +49,6 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
   try {
     await agent.start();
     if (cm.admin.enabled) {
-      if (cm.admin.token) redactor.add(cm.admin.token);
       admin = await startAdmin({
         listen: cm.admin.listen,
         token: cm.admin.token,
@@ -69,6 +70,13 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
   const stopped = new Promise<string>((resolve) => (resolveStop = resolve));
   const subs = (["SIGINT", "SIGTERM"] as const).map((sig) =>
     io.platform.onSignal(sig, () => resolveStop(sig))
+  );
+  // Reload arrives with hot reload; until then SIGHUP must not kill the collector (its default action).
+  subs.push(
+    io.platform.onSignal(
+      "SIGHUP",
+      () => log.warn("SIGHUP received: configuration reload is not available in this release"),
+    ),
   );
   io.stop?.addEventListener("abort", () => resolveStop("stop requested"), { once: true });
   if (io.stop?.aborted) resolveStop("stop requested");

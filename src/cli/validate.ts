@@ -2,7 +2,9 @@
  * `sextant validate` and `sextant config print`.
  * @module
  */
+import { registerSecrets } from "../agent/mod.ts";
 import { renderConfig } from "../config/mod.ts";
+import { builtinSourceKinds } from "../sources/mod.ts";
 import { type GlobalFlags, loadOrReport } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
 
@@ -27,12 +29,7 @@ export async function configPrintCommand(flags: GlobalFlags, io: CliIO): Promise
   const loaded = await loadOrReport(flags, io, { quietWarnings: true });
   if (!loaded) return EXIT.FAILURE;
   const { result, redactor } = loaded;
-  // Register every connection string's password before rendering, so that it is masked wherever it appears.
-  for (const s of result.config.custom_metrics.sources) {
-    for (const v of Object.values(s)) {
-      if (typeof v === "string") redactor.addFromConnectionString(v);
-    }
-  }
+  registerSecrets(result.config, builtinSourceKinds, redactor);
   io.stdout(renderConfig(result.raw, redactor).trimEnd());
   return EXIT.OK;
 }

@@ -32,9 +32,22 @@ export function zDuration(opts: { min?: number } = {}) {
       });
       return z.NEVER;
     }
+    if (r.ms > MAX_DURATION_MS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a duration of at most 24d (timers cannot wait longer), found ${
+          JSON.stringify(value)
+        }`,
+        input: value,
+      });
+      return z.NEVER;
+    }
     return r.ms;
   });
 }
+
+/** The longest duration a timer can wait (2^31 - 1 ms, about 24.8 days), rounded down to 24 days. */
+export const MAX_DURATION_MS = 24 * 86_400_000;
 
 /** `host:port` to listen on; the port may be 0 (any free port). */
 export const zListen = z.string().regex(

@@ -85,10 +85,18 @@ function makeLogger(state: State, component: string): Logger {
   const threshold = RANK[levelFor(state, component)];
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (RANK[level] < threshold) return;
+    // Redact before serialising: escaping (JSON, quoting) would hide a secret from a later pass.
+    const r = (v: string) => state.redactor.redact(v);
+    const clean: LogFields = {};
+    for (const [k, v] of Object.entries(fields ?? {})) {
+      if (v === undefined) continue;
+      const value = fieldValue(v);
+      clean[k] = typeof value === "string" ? r(value) : value;
+    }
     const line = state.format === "json"
-      ? jsonLine(state.now(), level, component, msg, fields)
-      : textLine(state.now(), level, component, msg, fields);
-    state.write(state.redactor.redact(line));
+      ? jsonLine(state.now(), level, component, r(msg), clean)
+      : textLine(state.now(), level, component, r(msg), clean);
+    state.write(line);
   };
   return {
     component,

@@ -54,3 +54,15 @@ Deno.test("logger redacts secrets in messages and fields", () => {
   assertEquals(lines[0].includes("S3cr3t-Pa55"), false);
   assertEquals(lines[0].includes("other-pass"), false);
 });
+
+Deno.test("logger redacts secrets that serialising would escape, and skips undefined fields", () => {
+  for (const format of ["json", "text"] as const) {
+    const lines: string[] = [];
+    const r = new Redactor();
+    r.add('s3"cr\\et-val');
+    const log = createLogger({ format, write: (l) => lines.push(l), redactor: r });
+    log.warn('failed with s3"cr\\et-val', { detail: 'token s3"cr\\et-val', item: undefined });
+    assertEquals(lines[0].includes("cr\\\\et") || lines[0].includes('s3\\"cr'), false, lines[0]);
+    assertEquals(lines[0].includes("item"), false, lines[0]);
+  }
+});

@@ -7,7 +7,8 @@
 /** What a redacted secret is replaced with. */
 export const REDACTED = "***";
 
-const URL_USERINFO = /([a-z][a-z0-9+.\-]*:\/\/)([^\s/@:]*):([^\s/@]*)@/gi;
+// Greedy up to the last '@' of the authority, so a raw '@' inside a password is covered too.
+const URL_USERINFO = /([a-z][a-z0-9+.\-]*:\/\/)([^\s/@:]*):([^\s/]*)@/gi;
 const KV_SECRET =
   /\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization)(\s*[=:]\s*)("[^"]*"|'[^']*'|Bearer\s+[^\s;,&"]+|Basic\s+[^\s;,&"]+|[^\s;,&"]+)/gi;
 
@@ -44,7 +45,7 @@ export class Redactor {
 
   /** Registers the password found in a URL or connection string, if any. */
   addFromConnectionString(cs: string): void {
-    const m = /^[a-z][a-z0-9+.\-]*:\/\/[^\s/@:]*:([^\s/@]*)@/i.exec(cs);
+    const m = /^[a-z][a-z0-9+.\-]*:\/\/[^\s/@:]*:([^\s/]*)@/i.exec(cs);
     if (m?.[1]) {
       this.add(m[1]);
       try {

@@ -35,3 +35,10 @@ Deno.test("Redactor learns passwords from connection strings", () => {
   r.addFromConnectionString(`Server=tcp:db;Password=${PW}x;Encrypt=true`);
   assertEquals(r.redact(`oops p@${PW} and ${PW}x`).includes(PW), false);
 });
+
+Deno.test("redactCredentials covers a raw '@' inside a URL password", () => {
+  assertEquals(redactCredentials("mysql://u:p@ss@host:3306/db"), "mysql://u:***@host:3306/db");
+  const r = new Redactor();
+  r.addFromConnectionString("postgresql://u:p@ss-w0rd@host/db");
+  assertEquals(r.redact("auth failed for p@ss-w0rd"), "auth failed for ***");
+});
