@@ -25,8 +25,11 @@ function io(over: Partial<Platform> = {}, stop?: AbortSignal) {
   return { cli, out, err, text: () => out.join("\n"), errText: () => err.join("\n") };
 }
 
+const TEMP_ROOT = Deno.makeTempDirSync({ prefix: "sextant-cli-test-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(TEMP_ROOT, { recursive: true }));
+
 async function tempFile(name: string, text: string): Promise<string> {
-  const dir = await Deno.makeTempDir();
+  const dir = await Deno.makeTempDir({ dir: TEMP_ROOT });
   await Deno.writeTextFile(`${dir}/${name}`, text);
   return `${dir}/${name}`;
 }
@@ -187,7 +190,7 @@ Deno.test("cli uses SEXTANT_CONFIG, then config/sextant.toml, then the embedded 
   assertEquals(await main(["validate"], a.cli), EXIT.OK);
   assertStringIncludes(a.text(), "smoke.toml: valid (2 source(s)");
   // No SEXTANT_CONFIG: config/sextant.toml, relative to the working directory, when it exists.
-  const dir = await Deno.makeTempDir();
+  const dir = await Deno.makeTempDir({ dir: TEMP_ROOT });
   await Deno.mkdir(`${dir}/config`);
   await Deno.copyFile(SMOKE, `${dir}/config/sextant.toml`);
   const statIn = (p: string) => platform.stat(p.startsWith("/") ? p : `${dir}/${p}`);
