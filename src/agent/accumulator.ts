@@ -32,6 +32,8 @@ export interface AccumulatorOptions {
   now: () => number;
   /** Most samples one collection may add; the rest are dropped and reported once. @default {10000} */
   maxSamples?: number;
+  /** Most errors one collection keeps; the rest are counted in one closing error. @default {100} */
+  maxErrors?: number;
   redact?: (text: string) => string;
 }
 
@@ -40,15 +42,24 @@ export class CollectingAccumulator implements Accumulator {
   readonly samples: Sample[] = [];
   readonly errors: ItemError[] = [];
   dropped = 0;
+  /** Errors beyond `maxErrors`, counted but not kept. */
+  suppressedErrors = 0;
   #o: Required<AccumulatorOptions>;
   #closed = false;
 
   constructor(options: AccumulatorOptions) {
-    this.#o = { maxSamples: 10_000, redact: (t) => t, ...options };
+    this.#o = { maxSamples: 10_000, maxErrors: 100, redact: (t) => t, ...options };
   }
 
   /** After `close()`, late additions from a timed-out source are ignored. */
   close(): void {
+    if (this.#closed) return;
+    if (this.suppressedErrors > 0) {
+      this.errors.push({
+        source: this.#o.source,
+        message: `... and ${this.suppressedErrors} more error(s) in this collection`,
+      });
+    }
     this.#closed = true;
   }
 
@@ -99,6 +110,10 @@ export class CollectingAccumulator implements Accumulator {
 
   addError(err: unknown, item?: string): void {
     if (this.#closed) return;
+    if (this.errors.length >= this.#o.maxErrors) {
+      this.suppressedErrors++;
+      return;
+    }
     this.errors.push({ source: this.#o.source, item, message: this.#o.redact(errorMessage(err)) });
   }
 }

@@ -72,3 +72,23 @@ Deno.test("accumulator redacts error messages and ignores additions after close"
   assertEquals(acc.errors, [{ source: "db", item: "q1", message: "login *** failed" }]);
   assertEquals(acc.samples, []);
 });
+
+Deno.test("accumulator keeps at most maxErrors and closes with a count of the rest", () => {
+  const acc = new CollectingAccumulator({
+    source: "s",
+    attributes: {},
+    defaultType: "gauge",
+    now: () => 0,
+    maxErrors: 3,
+  });
+  for (let i = 0; i < 50; i++) acc.addError(new Error(`bad line ${i}`));
+  acc.close();
+  acc.close();
+  assertEquals(acc.errors.map((e) => e.message), [
+    "bad line 0",
+    "bad line 1",
+    "bad line 2",
+    "... and 47 more error(s) in this collection",
+  ]);
+  assertEquals(acc.suppressedErrors, 47);
+});

@@ -26,6 +26,7 @@ const testKind: SourceKind<{ mode: string; value: number }> = {
       "throw",
       "stuck_stop",
       "ignore_abort",
+      "many_errors",
     ]),
     value: z.number().default(1),
   },
@@ -52,6 +53,12 @@ const testKind: SourceKind<{ mode: string; value: number }> = {
         }
         if (config.mode === "throw") throw new Error("boom");
         if (config.mode === "ignore_abort") return new Promise<void>(() => {});
+        if (config.mode === "many_errors") {
+          for (let i = 0; i < 500; i++) {
+            acc.addError(new Error(`garbage line ${i + 1}`), `line ${i + 1}`);
+          }
+          return Promise.resolve();
+        }
         acc.add({ name: "value", value: config.value, attributes: { k: "v" } });
         if (config.mode === "partial") acc.addError(new Error("second query failed"), "q2");
         return Promise.resolve();
@@ -262,4 +269,19 @@ Deno.test("agent shutdown keeps to shutdown_timeout despite a stuck source and a
   assert(lines.some((l) => l.includes("shutdown budget used up")), lines.join("\n"));
   silent.close();
   for (const c of conns) c.close();
+});
+
+Deno.test("agent logs a few collection errors and counts the rest", async () => {
+  const lines: string[] = [];
+  const agent = makeAgent(makeDoc([{ name: "g", type: "test", mode: "many_errors" }]), lines);
+  const [r] = await agent.collectOnce();
+  await agent.pipeline.stop();
+  assertEquals(r.errors.length, 101);
+  assertEquals(r.errors[100].message, "... and 400 more error(s) in this collection");
+  const errorLines = lines.filter((l) => /\] collection error /.test(l));
+  assertEquals(errorLines.length, 5);
+  assert(
+    lines.some((l) => /more collection errors not logged count=495/.test(l)),
+    lines.join("\n"),
+  );
 });

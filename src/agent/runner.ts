@@ -51,6 +51,8 @@ export interface SourceStatus {
 }
 
 const RECENT = 30;
+/** Collection errors logged per collection; the rest are counted in one line. */
+const LOGGED_ERRORS = 5;
 
 /** Runs one source. */
 export class SourceRunner {
@@ -189,9 +191,13 @@ export class SourceRunner {
     if (failed) s.failures++;
     const prev = s.state;
     s.state = failed ? "failed" : acc.errors.length > 0 ? "partial" : "ok";
-    for (const e of acc.errors) {
+    // A source printing garbage must not flood the log: a few lines, then a count.
+    for (const e of acc.errors.slice(0, LOGGED_ERRORS)) {
       this.#log.warn("collection error", { item: e.item, error: e.message });
     }
+    const unlogged = acc.errors.length - LOGGED_ERRORS + acc.suppressedErrors -
+      (acc.suppressedErrors > 0 ? 1 : 0);
+    if (unlogged > 0) this.#log.warn("more collection errors not logged", { count: unlogged });
     if (prev !== s.state && (prev !== "pending" || s.state !== "ok")) {
       this.#log.info("source state changed", { from: prev, to: s.state });
     }
