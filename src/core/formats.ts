@@ -121,6 +121,38 @@ export function detectFormat(text: string): OutputFormat {
   return "prometheus";
 }
 
+/** Line errors a source reports per collection; the rest are summed up in one more error. */
+export const REPORTED_LINE_ERRORS = 10;
+
+/**
+ * Splits parse errors into the first `max`, to report one by one, and the
+ * number of further lines with errors, to report as one summary. Output that
+ * is garbage from top to bottom then costs a few errors, not one per line.
+ *
+ * @example 50 bad lines
+ * ```ts
+ * const { shown, moreLines } = limitLineErrors(parseJsonSamples("x\n".repeat(50)).errors);
+ * // shown.length === 10, moreLines === 40
+ * ```
+ */
+export function limitLineErrors(
+  errors: readonly ParseError[],
+  max: number = REPORTED_LINE_ERRORS,
+): { shown: ParseError[]; moreLines: number } {
+  if (!Number.isSafeInteger(max) || max < 0) {
+    throw new RangeError(
+      `Cannot limit line errors as 'max' must be a non-negative integer: current value is ${max}`,
+    );
+  }
+  const shown = errors.slice(0, max);
+  const seen = new Set(shown.map((e) => e.line));
+  const more = new Set<number>();
+  for (let i = max; i < errors.length; i++) {
+    if (!seen.has(errors[i].line)) more.add(errors[i].line);
+  }
+  return { shown, moreLines: more.size };
+}
+
 /**
  * Parses text in the given format, or in the detected one for `"auto"`.
  * Empty text is an error in `auto` and `number` mode, and no samples otherwise.

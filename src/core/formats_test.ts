@@ -1,5 +1,12 @@
 import { assertEquals, assertThrows } from "../../tests/assert.ts";
-import { detectFormat, parseNumber, parseOutput } from "./formats.ts";
+import {
+  detectFormat,
+  limitLineErrors,
+  parseJsonSamples,
+  parseNumber,
+  parseOutput,
+  REPORTED_LINE_ERRORS,
+} from "./formats.ts";
 
 Deno.test("parseNumber reads one number under the given name", () => {
   assertEquals(parseNumber("  42\n", { name: "queue_depth" }), {
@@ -59,4 +66,22 @@ Deno.test("parseOutput dispatches on the given or detected format", () => {
     samples: [],
     errors: [],
   });
+});
+
+Deno.test("limitLineErrors keeps the first errors and counts the further bad lines", () => {
+  const errors = parseJsonSamples("garbage\n".repeat(50)).errors;
+  assertEquals(errors.length, 50);
+  const { shown, moreLines } = limitLineErrors(errors);
+  assertEquals(REPORTED_LINE_ERRORS, 10);
+  assertEquals(shown, errors.slice(0, 10));
+  assertEquals(moreLines, 40);
+  // Errors of one line (items of an array) count once, and not again when a shown error has that line.
+  const items = [1, 1, 1, 2, 2, 3].map((line) => ({ line, message: "x" }));
+  assertEquals(limitLineErrors(items, 2), { shown: items.slice(0, 2), moreLines: 2 });
+  assertEquals(limitLineErrors([], 10), { shown: [], moreLines: 0 });
+  assertThrows(
+    () => limitLineErrors(items, -1),
+    RangeError,
+    "Cannot limit line errors as 'max' must be a non-negative integer: current value is -1",
+  );
 });

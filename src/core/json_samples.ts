@@ -4,7 +4,16 @@
  * line number; the good lines around it are kept.
  * @module
  */
-import { describe, invalidAttributeKey, invalidName, limitsOf, lines } from "./_formats_private.ts";
+import {
+  describe,
+  invalidAttributeKey,
+  invalidName,
+  isTimestampInRange,
+  limitsOf,
+  lines,
+  parseIsoDateTime,
+  TIMESTAMP_RANGE,
+} from "./_formats_private.ts";
 import { coerceNumber } from "./coerce_number.ts";
 import type { ParseOptions, ParseResult } from "./formats.ts";
 import {
@@ -21,8 +30,10 @@ import type { SampleInput } from "./sample.ts";
  * `{"name", "value", "attributes"?, "type"?, "timestamp"?, "unit"?, "description"?}`.
  * A line may also hold an array of such objects, and the whole text may be one
  * (pretty-printed) JSON array or object. `value` may be a number, a numeric
- * string or a boolean; `timestamp` is Unix milliseconds or an ISO 8601 string;
- * attribute values become strings. Unknown keys are ignored.
+ * string or a boolean; `timestamp` is Unix milliseconds (a number) or an RFC 3339
+ * (strict ISO 8601) date-time with an offset, such as `2024-01-02T03:04:05Z`,
+ * between 2000-01-01 and 2100-01-01 (an earlier or later one is a unit or
+ * clock bug upstream); attribute values become strings. Unknown keys are ignored.
  *
  * @example Two lines, one of them bad
  * ```ts
@@ -110,11 +121,16 @@ function sampleFromJson(obj: unknown): SampleInput | string {
     sample.type = o.type as MetricType;
   }
   if (o.timestamp !== undefined) {
-    const ts = typeof o.timestamp === "string" ? Date.parse(o.timestamp) : o.timestamp;
-    if (typeof ts !== "number" || !Number.isFinite(ts) || ts < 0) {
+    const ts = typeof o.timestamp === "string" ? parseIsoDateTime(o.timestamp) : o.timestamp;
+    if (typeof ts !== "number" || !Number.isFinite(ts)) {
       return `${
         JSON.stringify(o.name)
       }: expected "timestamp" to be Unix milliseconds or an ISO 8601 string, found ${
+        describe(o.timestamp)
+      }`;
+    }
+    if (!isTimestampInRange(ts)) {
+      return `${JSON.stringify(o.name)}: expected "timestamp" between ${TIMESTAMP_RANGE}, found ${
         describe(o.timestamp)
       }`;
     }

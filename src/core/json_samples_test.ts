@@ -102,3 +102,66 @@ Deno.test("parseJsonSamples caps lines, line length and array items", () => {
     "Cannot parse output as 'maxLines' must be a positive integer: current value is 0",
   );
 });
+
+Deno.test("parseJsonSamples accepts Unix ms numbers and RFC 3339 strings from 2000 to 2100 only", () => {
+  const at = (timestamp: unknown) =>
+    parseJsonSamples(JSON.stringify({ name: "a", value: 1, timestamp }));
+  const ok: [unknown, number][] = [
+    [1700000000000, 1700000000000],
+    [1700000000000.4, 1700000000000],
+    [946684800000, Date.UTC(2000, 0, 1)],
+    [4102444799999, Date.UTC(2100, 0, 1) - 1],
+    ["2024-01-02T03:04:05Z", Date.UTC(2024, 0, 2, 3, 4, 5)],
+    ["2024-01-02T05:04:05.5+02:00", Date.UTC(2024, 0, 2, 3, 4, 5, 500)],
+    ["2024-01-01T23:30:00-01:30", Date.UTC(2024, 0, 2, 1, 0)],
+    ["2024-02-29T00:00:00.123456789z", Date.UTC(2024, 1, 29, 0, 0, 0, 123)],
+  ];
+  for (const [ts, want] of ok) {
+    assertEquals(
+      at(ts),
+      { samples: [{ name: "a", value: 1, timestamp: want }], errors: [] },
+      String(ts),
+    );
+  }
+  const format = (found: string) =>
+    `"a": expected "timestamp" to be Unix milliseconds or an ISO 8601 string, found ${found}`;
+  const range = (found: string) =>
+    `"a": expected "timestamp" between 2000-01-01 and 2100-01-01, found ${found}`;
+  const bad: [unknown, string][] = [
+    ["1", format(`"1"`)], // Date.parse reads this as 2001
+    ["1700000000000", format(`"1700000000000"`)],
+    ["2024-01-02", format(`"2024-01-02"`)],
+    ["2024-01-02T03:04:05", format(`"2024-01-02T03:04:05"`)], // no offset: the zone is a guess
+    ["2024-01-02 03:04:05Z", format(`"2024-01-02 03:04:05Z"`)],
+    ["Tue, 02 Jan 2024 03:04:05 GMT", format(`"Tue, 02 Jan 2024 03:04:05 GMT"`)],
+    ["2024-02-30T00:00:00Z", format(`"2024-02-30T00:00:00Z"`)],
+    ["2024-13-01T00:00:00Z", format(`"2024-13-01T00:00:00Z"`)],
+    ["2024-01-01T24:00:00Z", format(`"2024-01-01T24:00:00Z"`)],
+    ["2024-01-01T00:00:00+24:00", format(`"2024-01-01T00:00:00+24:00"`)],
+    [true, format("true")],
+    [1e300, range("1e+300")],
+    [1, range("1")],
+    [-1, range("-1")],
+    [4102444800000, range("4102444800000")],
+    ["1999-12-31T23:59:59Z", range(`"1999-12-31T23:59:59Z"`)],
+    ["2100-01-01T00:00:00Z", range(`"2100-01-01T00:00:00Z"`)],
+  ];
+  for (const [ts, message] of bad) {
+    assertEquals(at(ts), { samples: [], errors: [{ line: 1, message }] }, String(ts));
+  }
+});
+
+Deno.test("parseJsonSamples keeps attribute keys named like Object.prototype members", () => {
+  const r = parseJsonSamples(
+    '{"name":"a","value":1,"attributes":{"constructor":"c","toString":"t","hasOwnProperty":"h"}}',
+  );
+  assertEquals(r.errors, []);
+  assertEquals(r.samples, [{
+    name: "a",
+    value: 1,
+    attributes: { constructor: "c", toString: "t", hasOwnProperty: "h" },
+  }]);
+  const proto = parseJsonSamples('{"name":"a","value":1,"attributes":{"__proto__":"x"}}');
+  assertEquals(proto.samples, []);
+  assertMatch(proto.errors[0].message, /^"a": invalid attribute key "__proto__"/);
+});

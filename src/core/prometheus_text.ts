@@ -3,7 +3,15 @@
  * error with its line number; the good lines around it are kept.
  * @module
  */
-import { describe, invalidAttributeKey, invalidName, limitsOf, lines } from "./_formats_private.ts";
+import {
+  describe,
+  invalidAttributeKey,
+  invalidName,
+  isTimestampInRange,
+  limitsOf,
+  lines,
+  TIMESTAMP_RANGE,
+} from "./_formats_private.ts";
 import type { ParseOptions, ParseResult } from "./formats.ts";
 import {
   type Attributes,
@@ -32,7 +40,8 @@ const PROM_TYPES: readonly PromType[] = ["counter", "gauge", "histogram", "summa
  *   → `x.bucket{upper_bound="0.5"}` (counter, cumulative); a summary's
  *   `x{quantile="0.99"}` → `x.p99` (gauge; 0.999 → `x.p99.9`). They are
  *   series, not a Sextant `histogram` (which records observations);
- * - `# HELP` becomes the samples' `description`; a timestamp (ms) is kept;
+ * - `# HELP` becomes the samples' `description`; a timestamp (ms) is kept
+ *   when it lies between 2000-01-01 and 2100-01-01, and is an error otherwise;
  * - a `NaN` value (a summary quantile with no observations, a staleness
  *   marker) is skipped without an error; `+Inf`/`-Inf` values are errors.
  *
@@ -218,6 +227,13 @@ function parseSeriesLine(line: string): SeriesLine | string {
         describe(rest[1])
       }`;
     }
+    if (!isTimestampInRange(ts)) {
+      return `${
+        JSON.stringify(name)
+      }: expected a timestamp in milliseconds between ${TIMESTAMP_RANGE}, found ${
+        describe(rest[1])
+      }`;
+    }
     out.timestamp = ts;
   }
   return out;
@@ -258,7 +274,8 @@ function parseLabels(line: string, start: number, into: Attributes): number | st
       else return `invalid escape "\\${e ?? ""}" in label ${JSON.stringify(key)}`;
     }
     if (!isValidAttributeKey(key)) return invalidAttributeKey(key);
-    if (key in into) return `duplicate label ${JSON.stringify(key)}`;
+    // Own keys only: `constructor` or `toString` is a label like any other.
+    if (Object.hasOwn(into, key)) return `duplicate label ${JSON.stringify(key)}`;
     into[key] = value;
     blanks();
     if (line[i] === ",") i++;

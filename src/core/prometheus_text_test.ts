@@ -141,3 +141,43 @@ Deno.test("parsePrometheusText handles CRLF line ends and a line cap", () => {
   assertEquals(r.samples, [{ name: "a", value: 1 }, { name: "b", value: 2 }]);
   assertEquals(r.errors, [{ line: 3, message: "more than 2 lines; the rest was ignored" }]);
 });
+
+Deno.test("parsePrometheusText takes labels named like Object.prototype members as plain labels", () => {
+  const r = parsePrometheusText(
+    [
+      'up{constructor="a",toString="b",hasOwnProperty="c",valueOf="d"} 1',
+      'dup{constructor="a",constructor="b"} 1',
+      'proto{__proto__="x"} 1',
+    ].join("\n"),
+  );
+  assertEquals(r.samples, [{
+    name: "up",
+    value: 1,
+    attributes: { constructor: "a", toString: "b", hasOwnProperty: "c", valueOf: "d" },
+  }]);
+  assertEquals(r.errors, [
+    { line: 2, message: `"dup": duplicate label "constructor"` },
+    {
+      line: 3,
+      message:
+        `"proto": invalid attribute key "__proto__": a key starts with a letter or '_' (not '__') and holds letters, digits, '_' or '.'`,
+    },
+  ]);
+});
+
+Deno.test("parsePrometheusText accepts timestamps from 2000 to 2100 only", () => {
+  const r = parsePrometheusText(
+    ["a 1 946684800000", "b 1 4102444799999", "c 1 1", "d 1 -5", "e 1 4102444800000"].join("\n"),
+  );
+  assertEquals(r.samples, [
+    { name: "a", value: 1, timestamp: Date.UTC(2000, 0, 1) },
+    { name: "b", value: 1, timestamp: Date.UTC(2100, 0, 1) - 1 },
+  ]);
+  const range = (name: string, found: string) =>
+    `"${name}": expected a timestamp in milliseconds between 2000-01-01 and 2100-01-01, found "${found}"`;
+  assertEquals(r.errors, [
+    { line: 3, message: range("c", "1") },
+    { line: 4, message: range("d", "-5") },
+    { line: 5, message: range("e", "4102444800000") },
+  ]);
+});

@@ -7,24 +7,32 @@
 /** What a redacted secret is replaced with. */
 export const REDACTED = "***";
 
-// Greedy up to the last '@' of the authority, so a raw '@' inside a password is covered too.
-const URL_USERINFO = /([a-z][a-z0-9+.\-]*:\/\/)([^\s/@:]*):([^\s/]*)@/gi;
+// `scheme://user:pass@` or `scheme://user@`. The password part is greedy up to the last '@'
+// of the authority, so a raw '@' inside a password is covered too.
+const URL_USERINFO = /([a-z][a-z0-9+.\-]*:\/\/)([^\s/?#@:]*)(?::([^\s/]*))?@/gi;
 const KV_SECRET =
   /\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|authorization)(\s*[=:]\s*)("[^"]*"|'[^']*'|Bearer\s+[^\s;,&"]+|Basic\s+[^\s;,&"]+|[^\s;,&"]+)/gi;
 
 /**
- * Masks the password of a URL's userinfo (`scheme://user:pass@host`) and the
- * value of `password=`/`token=`-style pairs (ADO strings, query strings).
+ * Masks the password of a URL's userinfo (`scheme://user:pass@host` →
+ * `scheme://user:***@host`), a whole userinfo that has no password (a token
+ * such as `https://ghp_xxx@host` → `https://***@host`), and the value of
+ * `password=`/`token=`-style pairs (ADO strings, query strings).
  *
  * @example Redacting a connection string
  * ```ts
  * redactCredentials("postgresql://app:hunter2@db/prod");
  * // "postgresql://app:***@db/prod"
+ * redactCredentials("https://ghp_token@example.com/x");
+ * // "https://***@example.com/x"
  * ```
  */
 export function redactCredentials(text: string): string {
   return text
-    .replace(URL_USERINFO, (_m, scheme, user) => `${scheme}${user}:${REDACTED}@`)
+    .replace(URL_USERINFO, (m, scheme: string, user: string, pass: string | undefined) => {
+      if (pass !== undefined) return `${scheme}${user}:${REDACTED}@`;
+      return user === "" ? m : `${scheme}${REDACTED}@`;
+    })
     .replace(KV_SECRET, (_m, key, sep) => `${key}${sep}${REDACTED}`);
 }
 

@@ -42,3 +42,21 @@ Deno.test("redactCredentials covers a raw '@' inside a URL password", () => {
   r.addFromConnectionString("postgresql://u:p@ss-w0rd@host/db");
   assertEquals(r.redact("auth failed for p@ss-w0rd"), "auth failed for ***");
 });
+
+Deno.test("redactCredentials masks a URL userinfo without a password whole", () => {
+  const token = "ghp_SuperSecretToken42";
+  assertEquals(
+    redactCredentials(`GET "http://${token}@127.0.0.1:1/health" failed`),
+    `GET "http://***@127.0.0.1:1/health" failed`,
+  );
+  assertEquals(redactCredentials(`https://${token}@example.com`), "https://***@example.com");
+  // With a password, the user name stays readable.
+  assertEquals(redactCredentials(`https://bob:${PW}@example.com/`), "https://bob:***@example.com/");
+  assertEquals(redactCredentials(`https://:${PW}@example.com/`), "https://:***@example.com/");
+  // Not userinfo: an '@' after the path, in the query, or an empty userinfo.
+  for (const text of ["http://host/a@b", "http://host?mail=a@b.example", "http://@host/"]) {
+    assertEquals(redactCredentials(text), text);
+  }
+  const r = new Redactor();
+  assertEquals(r.redact(`cannot reach https://${token}@h/x`), "cannot reach https://***@h/x");
+});

@@ -243,6 +243,146 @@ Deno.test("commandKind.stop ends a running command and waits for it", async () =
   }
 });
 
+/** Kills the processes whose pids a test's commands appended to `file` (they left our process group). */
+async function killListed(file: string): Promise<void> {
+  const text = await Deno.readTextFile(file).catch(() => "");
+  for (const pid of text.split("\n").filter((l) => /^\d+$/.test(l))) {
+    try {
+      Deno.kill(Number(pid), "SIGKILL");
+    } catch { /* already gone */ }
+  }
+}
+
+/** Starts a process in its own session (outside the command's group) that holds stdout for 60 s. */
+const DETACHED = `setsid sh -c 'echo $$ >> "$PIDS"; exec sleep 60' &`;
+
+Deno.test("commandKind returns soon after the command exits although a setsid grandchild holds stdout", async () => {
+  const dir = await Deno.makeTempDir();
+  const pids = `${dir}/pids`;
+  try {
+    const t0 = performance.now();
+    const { acc, deps } = await within(
+      collectOnce({
+        name: "bg",
+        command: `${DETACHED} echo 1`,
+        shell: true,
+        env: { PIDS: pids },
+        format: "number",
+      }),
+      5_000,
+    );
+    assert(performance.now() - t0 < 3_000, `took ${performance.now() - t0} ms`);
+    assertEquals(messages(acc), []);
+    assertEquals(acc.samples, [{ name: "value", value: 1 }]);
+    assert(
+      deps.logs.some((l) => l.includes("a background process kept the output open")),
+      deps.logs.join("\n"),
+    );
+  } finally {
+    await waitFor(
+      async () => (await Deno.readTextFile(pids).catch(() => "")).endsWith("\n"),
+      "pids",
+    );
+    await killListed(pids);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("commandKind times out within kill_grace although a setsid grandchild holds stdout, then runs again", async () => {
+  const dir = await Deno.makeTempDir();
+  const pids = `${dir}/pids`;
+  try {
+    const deps = testDeps();
+    const source = commandKind.create(
+      configFor(commandKind, {
+        name: "bg",
+        // The first run hangs with a detached holder of stdout; later runs print 2 and exit.
+        command: `if [ -e "$MARK" ]; then echo 2; exit 0; fi; touch "$MARK"; ${DETACHED} sleep 300`,
+        shell: true,
+        env: { PIDS: pids, MARK: `${dir}/mark` },
+        format: "number",
+        kill_grace: "300ms",
+      }),
+      deps,
+    );
+    const ctl = new AbortController();
+    const acc = new RecordingAccumulator();
+    const run = source.collect(acc, ctl.signal);
+    await waitFor(
+      async () => (await Deno.readTextFile(pids).catch(() => "")).endsWith("\n"),
+      "pids",
+    );
+    const t0 = performance.now();
+    ctl.abort(new TimeoutError(`collection of "bg"`, 100));
+    await within(run, 5_000);
+    const ms = performance.now() - t0;
+    assert(ms < 2_300, `returned ${ms} ms after the timeout (kill_grace 300 ms)`);
+    assertEquals(messages(acc), [`command source "bg": the command timed out after 100 ms`]);
+    assert(acc.errors[0].err instanceof TimeoutError);
+
+    const next = new RecordingAccumulator();
+    await within(source.collect(next, new AbortController().signal), 5_000);
+    assertEquals(messages(next), []);
+    assertEquals(next.samples, [{ name: "value", value: 2 }]);
+    await source.stop();
+  } finally {
+    await killListed(pids);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("commandKind.stop returns within kill_grace although a setsid grandchild holds stdout", async () => {
+  const dir = await Deno.makeTempDir();
+  const pids = `${dir}/pids`;
+  try {
+    const source = commandKind.create(
+      configFor(commandKind, {
+        command: `${DETACHED} sleep 300`,
+        shell: true,
+        env: { PIDS: pids },
+        kill_grace: "300ms",
+      }),
+      testDeps(),
+    );
+    const acc = new RecordingAccumulator();
+    const run = source.collect(acc, new AbortController().signal);
+    await waitFor(
+      async () => (await Deno.readTextFile(pids).catch(() => "")).endsWith("\n"),
+      "pids",
+    );
+    await within(source.stop(), 5_000);
+    await within(run, 1_000);
+    assertEquals(messages(acc), [
+      `command source "test": the command was stopped before it finished`,
+    ]);
+    assert(acc.errors[0].err instanceof CollectError);
+  } finally {
+    await killListed(pids);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("commandKind reports the first 10 bad lines and sums up the rest in one error", async () => {
+  const { acc } = await collectOnce({
+    name: "junk",
+    command: 'yes garbage | head -n 50000; echo \'{"name":"ok","value":1}\'',
+    shell: true,
+    format: "json",
+  });
+  assertEquals(acc.samples, [{ name: "ok", value: 1 }]);
+  assertEquals(acc.errors.length, 11);
+  assert(acc.errors.every((e) => e.err instanceof CollectError && e.err.source === "junk"));
+  assertEquals(
+    acc.errors.map((e) => e.item),
+    [...Array.from({ length: 10 }, (_, i) => `line ${i + 1}`), "more lines"],
+  );
+  assertMatch(messages(acc)[9], /^command source "junk": json output line 10: invalid JSON: /);
+  assertEquals(
+    messages(acc)[10],
+    `command source "junk": json output: ... and 49990 more invalid lines`,
+  );
+});
+
 Deno.test("commandKind caps huge output, stops the command and drops the output", async () => {
   const t0 = performance.now();
   const { acc } = await collectOnce({

@@ -11,6 +11,7 @@ import {
   type CommonSourceConfig,
   errorMessage,
   type ExitStatus,
+  limitLineErrors,
   type Logger,
   parseOutput,
   type Platform,
@@ -98,6 +99,12 @@ export class CommandSource implements Source {
       ms: Math.round(r.durationMs),
       bytes: r.stdout.byteLength,
     });
+    if (r.outputLeftOpen) {
+      this.#log.debug(
+        "a background process kept the output open after the command exited; stopped reading",
+        { pid: r.pid },
+      );
+    }
 
     if (r.exit.error) return fail(`cannot run ${JSON.stringify(this.#argv[0])}: ${r.exit.error}`);
     if (r.ended === "aborted") {
@@ -124,11 +131,15 @@ export class CommandSource implements Source {
     const text = new TextDecoder().decode(r.stdout);
     const parsed = parseOutput(text, c.format, { name: c.metric });
     for (const s of parsed.samples) acc.add(s);
-    for (const e of parsed.errors) {
+    const { shown, moreLines } = limitLineErrors(parsed.errors);
+    for (const e of shown) {
       fail(
         `${parsed.format} output line ${e.line}: ${this.#redactor.redact(e.message)}`,
         `line ${e.line}`,
       );
+    }
+    if (moreLines > 0) {
+      fail(`${parsed.format} output: ... and ${moreLines} more invalid lines`, "more lines");
     }
   }
 

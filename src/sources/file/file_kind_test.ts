@@ -92,6 +92,28 @@ Deno.test("fileKind reports bad lines by line number and keeps the good ones", a
   });
 });
 
+Deno.test("fileKind reports the first 10 bad lines and sums up the rest in one error", async () => {
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/m.prom`, "ok 1\n" + "garbage!\n".repeat(50_000));
+    const acc = await collectOnce({ name: "tf", path: "m.prom" }, dir);
+    assertEquals(acc.samples, [{ name: "ok", value: 1 }]);
+    assertEquals(acc.errors.length, 11);
+    assert(acc.errors.every((e) => e.err instanceof CollectError && e.err.source === "tf"));
+    assertEquals(
+      acc.errors.map((e) => e.item),
+      [...Array.from({ length: 10 }, (_, i) => `line ${i + 2}`), "more lines"],
+    );
+    assertEquals(
+      messages(acc)[0],
+      `file source "tf": "${dir}/m.prom" line 2 (prometheus): "garbage": unexpected "!" after the metric name`,
+    );
+    assertEquals(
+      messages(acc)[10],
+      `file source "tf": "${dir}/m.prom" (prometheus): ... and 49990 more invalid lines`,
+    );
+  });
+});
+
 Deno.test("fileKind reports a missing file naming its path", async () => {
   await withDir(async (dir) => {
     const acc = await collectOnce({ name: "tf", path: "nope.prom" }, dir);

@@ -9,6 +9,7 @@ import {
   CollectError,
   type CommonSourceConfig,
   errorMessage,
+  limitLineErrors,
   type Logger,
   type OutputFormat,
   parseOutput,
@@ -101,10 +102,17 @@ export class FileSource implements Source {
       samples: parsed.samples.length,
     });
     for (const s of parsed.samples) acc.add(s);
-    for (const e of parsed.errors) {
+    const lineErrors = limitLineErrors(parsed.errors);
+    for (const e of lineErrors.shown) {
       fail(
         `${shown} line ${e.line} (${parsed.format}): ${this.#redactor.redact(e.message)}`,
         `line ${e.line}`,
+      );
+    }
+    if (lineErrors.moreLines > 0) {
+      fail(
+        `${shown} (${parsed.format}): ... and ${lineErrors.moreLines} more invalid lines`,
+        "more lines",
       );
     }
   }

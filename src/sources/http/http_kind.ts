@@ -8,6 +8,7 @@ import { isValidMetricName, type MetricType, type SourceKind } from "../../core/
 import { isSecretKey, zAttributes, zMetricType } from "../../config/mod.ts";
 import { HttpSource, safeDecode } from "./http_source.ts";
 import { parseJsonPath } from "./json_path.ts";
+import { HEADER_NAME, headerValueProblem } from "./_http_private.ts";
 
 /** Methods the check may use. */
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -45,8 +46,11 @@ export const httpFields = {
   method: z.preprocess((v) => (typeof v === "string" ? v.toUpperCase() : v), z.enum(HTTP_METHODS))
     .default("GET"),
   headers: z.record(
-    z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { message: "expected an HTTP header name" }),
-    z.string().regex(/^[^\r\n\0]*$/, { message: "a header value may not contain line breaks" }),
+    z.string().regex(HEADER_NAME, { message: "expected an HTTP header name" }),
+    z.string().superRefine((v, ctx) => {
+      const problem = headerValueProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem, input: v });
+    }),
   ).default({}),
   body: z.string().optional(),
   /** A status or a list of statuses; any 2xx when absent. */
@@ -125,6 +129,8 @@ export const httpKind: SourceKind<HttpFields> = {
     const out: string[] = [];
     const u = new URL(config.url);
     if (u.password) out.push(u.password, safeDecode(u.password));
+    // A userinfo without a password is a token (`https://ghp_xxx@host`), not a user name.
+    else if (u.username) out.push(u.username, safeDecode(u.username));
     for (const [k, v] of u.searchParams) if (isSecretKey(k)) out.push(v);
     for (const [k, v] of Object.entries(config.headers)) {
       if (!isSecretKey(k, "headers")) continue;

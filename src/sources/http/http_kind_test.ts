@@ -268,6 +268,56 @@ Deno.test("httpKind reports a plain abort as a CollectError", async () => {
   });
 });
 
+/**
+ * Logs each recorded error the way the agent's runner does, through the real
+ * logger (whose Redactor got the kind's secrets), then asserts that none of
+ * `secrets` is in an error, a log line or a sample.
+ */
+function assertLeaksNothing(
+  run: Awaited<ReturnType<typeof collectOnce>>,
+  secrets: string[],
+): void {
+  for (const e of run.acc.errors) {
+    run.deps.logger.warn("collection error", { item: e.item, error: (e.err as Error).message });
+  }
+  const recorded = [
+    JSON.stringify(run.acc.samples),
+    ...run.acc.errors.flatMap((e) => {
+      const err = e.err as Error & { endpoint?: string; query?: string };
+      return [
+        err.message,
+        String(err.cause),
+        String(e.item),
+        String(err.endpoint),
+        String(err.query),
+      ];
+    }),
+    ...run.deps.logs,
+  ];
+  for (const text of recorded) {
+    for (const secret of secrets) assert(!text.includes(secret), `${secret} leaked: ${text}`);
+  }
+}
+
+Deno.test("httpKind never shows a username-only URL token in errors, logs or samples", async () => {
+  const token = "ghp_SuperSecretToken42";
+  const port = await closedPort();
+  const run = await collectOnce({ name: "gh", url: `http://${token}@127.0.0.1:${port}/health` });
+  assertEquals(run.acc.samples, [{ name: "up", value: 0, type: "gauge" }]);
+  assertEquals(run.acc.errors.length, 1);
+  const err = run.acc.errors[0].err as ConnectError;
+  assert(err instanceof ConnectError);
+  assertEquals(err.endpoint, `http://***@127.0.0.1:${port}/health`);
+  assertMatch(
+    err.message,
+    new RegExp(
+      `^http source "gh": cannot reach GET "http://\\*\\*\\*@127\\.0\\.0\\.1:${port}/health": `,
+    ),
+  );
+  assertLeaksNothing(run, [token, btoa(`${token}:`)]);
+  assert(run.deps.logs.some((l) => l.includes("cannot reach")), "the error was logged");
+});
+
 Deno.test("httpKind never shows a URL password in errors or logs, and sends it as Basic auth", async () => {
   await withServer(async (base) => {
     const host = base.slice("http://".length);
@@ -290,8 +340,9 @@ Deno.test("httpKind never shows a URL password in errors or logs, and sends it a
         assert(!text.includes(PASSWORD), text);
         assert(!text.includes(btoa(`user:${PASSWORD}`)), text);
       }
-      for (const line of run.deps.logs) assert(!line.includes(PASSWORD), line);
+      assertLeaksNothing(run, [PASSWORD, btoa(`user:${PASSWORD}`)]);
     }
+    assert(down.deps.logs.some((l) => l.includes("cannot reach")), "the error was logged");
     assertMatch(
       (bad.acc.errors[0].err as Error).message,
       /"http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/status\/500"/,
@@ -365,6 +416,54 @@ Deno.test("httpKind.secrets returns URL passwords, secret query values and auth-
     "p@ss-word",
     "tok-987",
   ]);
+});
+
+Deno.test("httpKind.secrets returns a URL userinfo that has no password", () => {
+  const config = configFor(httpKind, { url: "https://ghp_tok%2Fen42@example.test/x" });
+  assertEquals(httpKind.secrets!(config).sort(), ["ghp_tok%2Fen42", "ghp_tok/en42"]);
+  assertEquals(httpKind.secrets!(configFor(httpKind, { url: "https://example.test/" })), []);
+});
+
+Deno.test("httpKind schema rejects header values that fetch cannot send, naming the header", () => {
+  const message =
+    "expected a header value of printable ASCII/Latin-1 characters (percent-encode others)";
+  assertEquals(schemaIssues(httpKind, { url: "http://x/", headers: { "X-Note": "\u2713 ok" } }), [
+    `headers.X-Note: ${message}`,
+  ]);
+  assertEquals(schemaIssues(httpKind, { url: "http://x/", headers: { "X-Del": "a\x7fb" } }), [
+    `headers.X-Del: ${message}`,
+  ]);
+  assertEquals(
+    schemaIssues(httpKind, { url: "http://x/", headers: { "X-Latin": "caf\u00e9\tok ~" } }),
+    [],
+  );
+});
+
+Deno.test("httpKind reports an unsendable header as an error per header instead of throwing", async () => {
+  await withServer(async (base, seen) => {
+    const config = {
+      ...configFor(httpKind, { name: "api", url: `${base}/status/200` }),
+      // What the schema rejects, as a config that bypassed it would carry.
+      headers: { "X-Note": "\u2713 ok", "Bad Name": "x", "X-Fine": "yes" },
+    };
+    const source = httpKind.create(config, testDeps());
+    const acc = new RecordingAccumulator();
+    await source.collect(acc, new AbortController().signal);
+    await source.stop();
+    assertEquals(acc.samples, [{ name: "up", value: 0, type: "gauge" }]);
+    assert(acc.errors.every((e) => e.err instanceof CollectError));
+    assertEquals(acc.errors.map((e) => [e.item, (e.err as Error).message]), [
+      [
+        "header X-Note",
+        `http source "api": cannot send header "X-Note": expected a header value of printable ASCII/Latin-1 characters (percent-encode others)`,
+      ],
+      [
+        "header Bad Name",
+        `http source "api": cannot send header "Bad Name": expected an HTTP header name`,
+      ],
+    ]);
+    assertEquals(seen.length, 0, "no request is sent without its headers");
+  });
 });
 
 Deno.test("httpKind schema rejects bad URLs, methods, statuses and paths", () => {

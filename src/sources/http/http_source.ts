@@ -20,6 +20,7 @@ import {
 } from "../../core/mod.ts";
 import type { HttpFields, JsonMetric } from "./http_kind.ts";
 import { getJsonPath, parseJsonPath, type PathSegment } from "./json_path.ts";
+import { HEADER_NAME, headerValueProblem } from "./_http_private.ts";
 
 /**
  * The request deadline: a little under the source's timeout, so that the
@@ -39,6 +40,8 @@ export class HttpSource implements Source {
   /** The URL as it may appear in messages: password masked. */
   #shown: string;
   #headers: Headers;
+  /** Configured headers that cannot be sent (the schema rejects them; this is the fallback). */
+  #badHeaders: { name: string; problem: string }[] = [];
   #body?: string;
   #expect: (status: number) => boolean;
   #expectText: string;
@@ -57,12 +60,29 @@ export class HttpSource implements Source {
     this.#body = config.body;
     this.#maxBody = config.max_body;
     this.#deadline = requestDeadline(config.timeout);
-    this.#headers = new Headers(config.headers);
+    this.#headers = new Headers();
+    for (const [name, value] of Object.entries(config.headers)) {
+      let problem = HEADER_NAME.test(name)
+        ? headerValueProblem(value)
+        : "expected an HTTP header name";
+      if (!problem) {
+        try {
+          this.#headers.set(name, value);
+        } catch {
+          problem = "the runtime refused the header";
+        }
+      }
+      if (problem) this.#badHeaders.push({ name, problem });
+    }
     if (!this.#headers.has("user-agent")) this.#headers.set("user-agent", `sextant/${VERSION}`);
     const url = new URL(config.url);
     if (url.username || url.password) {
       // fetch implementations differ on userinfo; send it as Basic auth, the way curl does.
       if (url.password) deps.redactor.add(safeDecode(url.password));
+      else {
+        deps.redactor.add(url.username);
+        deps.redactor.add(safeDecode(url.username));
+      }
       if (!this.#headers.has("authorization")) {
         const basic = toBase64(`${safeDecode(url.username)}:${safeDecode(url.password)}`);
         deps.redactor.add(basic);
@@ -91,6 +111,24 @@ export class HttpSource implements Source {
   }
 
   async collect(acc: Accumulator, signal: AbortSignal): Promise<void> {
+    if (this.#badHeaders.length > 0) {
+      // Sending the request without a header (often the credentials) would only mislead.
+      acc.add({ name: "up", value: 0, type: "gauge" });
+      for (const { name, problem } of this.#badHeaders) {
+        const item = `header ${name}`;
+        acc.addError(
+          new CollectError(
+            this.name,
+            `http source ${JSON.stringify(this.name)}: cannot send header ${
+              JSON.stringify(name)
+            }: ${problem}`,
+            { query: item },
+          ),
+          item,
+        );
+      }
+      return;
+    }
     const ownTimeout = AbortSignal.timeout(this.#deadline);
     const sig = AbortSignal.any([signal, ownTimeout, this.#life.signal]);
     const t0 = performance.now();
