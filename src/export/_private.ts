@@ -88,6 +88,15 @@ export function safeUrl(url: string): string {
   }
 }
 
+/** `decodeURIComponent`, or the text as it is when it is not valid percent-encoding. */
+export function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 /** Replaces each secret occurring in `text` with `***`. */
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;

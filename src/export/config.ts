@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { zAttributes, zDuration, zListen } from "../config/mod.ts";
+import { safeDecode } from "./_private.ts";
 import { prometheusLabelName } from "./prometheus_names.ts";
 
 const zExporterName = z.string().regex(/^[A-Za-z][A-Za-z0-9_\-]{0,63}$/, {
@@ -29,19 +30,49 @@ export const prometheusExporterSchema = z.strictObject({
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z\-]+$/;
 
+const ENDPOINT_EXAMPLE = '"http://127.0.0.1:4318/v1/metrics"';
+
 /**
  * An OTLP/HTTP endpoint. A URL without a path (`http://collector:4318`) gets
- * `/v1/metrics` appended, the way OTEL_EXPORTER_OTLP_ENDPOINT works.
+ * `/v1/metrics` appended, the way OTEL_EXPORTER_OTLP_ENDPOINT works. A user
+ * name or password that is not valid percent-encoding (`p%zz`) is taken
+ * literally, as the http source does, and re-encoded (`p%25zz`): the HTTP
+ * client decodes it for Basic auth and would otherwise fail every export.
+ * Messages never repeat the URL: it may hold a password.
  */
-const zOtlpEndpoint = z.url({
-  protocol: /^https?$/,
-  message: 'expected an http(s) URL such as "http://127.0.0.1:4318/v1/metrics"',
-})
-  .transform((s) => {
-    const u = new URL(s);
-    if (u.pathname === "/") u.pathname = "/v1/metrics";
-    return u.toString();
-  });
+const zOtlpEndpoint = z.string({
+  message: `expected an http(s) URL such as ${ENDPOINT_EXAMPLE}`,
+}).transform((s, ctx) => {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected an http(s) URL such as ${ENDPOINT_EXAMPLE}; this one cannot be parsed`,
+    });
+    return z.NEVER;
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected an http(s) URL such as ${ENDPOINT_EXAMPLE}, not ${
+        JSON.stringify(u.protocol.slice(0, -1))
+      }`,
+    });
+    return z.NEVER;
+  }
+  if (u.username) u.username = reencodeUserinfo(u.username);
+  if (u.password) u.password = reencodeUserinfo(u.password);
+  if (u.pathname === "/") u.pathname = "/v1/metrics";
+  return u.toString();
+});
+
+/** A URL user-info part that decodes: as it is when valid, else its literal text encoded. */
+function reencodeUserinfo(part: string): string {
+  const decoded = safeDecode(part);
+  return decoded === part && part.includes("%") ? encodeURIComponent(part) : part;
+}
 
 /** `[[custom_metrics.exporters]]` with `type = "otlp"`: pushes OTLP over HTTP. */
 export const otlpExporterSchema = z.strictObject({
@@ -169,7 +200,8 @@ export function exporterSecrets(config: ExporterConfig): string[] {
     const m = /^\S+\s+(\S{4,})$/.exec(v);
     if (m) out.push(m[1]);
   }
-  const u = new URL(config.endpoint);
-  if (u.password) out.push(decodeURIComponent(u.password));
-  return out;
+  // Both forms: the URL carries the encoded one, the HTTP client sends the decoded one.
+  const password = URL.canParse(config.endpoint) ? new URL(config.endpoint).password : "";
+  if (password) out.push(password, safeDecode(password));
+  return [...new Set(out)];
 }

@@ -115,7 +115,10 @@ Deno.test("exporterSecrets lists header values, bearer tokens and URL passwords"
     endpoint: "https://user:p%40ss@otlp.example/v1/metrics",
     headers: { authorization: "Bearer abcd1234", "x-key": "k" },
   });
-  assertEquals(exporterSecrets(e).sort(), ["Bearer abcd1234", "abcd1234", "k", "p@ss"].sort());
+  assertEquals(
+    exporterSecrets(e).sort(),
+    ["Bearer abcd1234", "abcd1234", "k", "p%40ss", "p@ss"].sort(),
+  );
   assertEquals(exporterSecrets(exporterSchema.parse({ type: "console" })), []);
 });
 
@@ -134,4 +137,62 @@ Deno.test("README shows sample.toml as it is", async () => {
   const sample = await Deno.readTextFile(new URL("./sample.toml", import.meta.url));
   const readme = await Deno.readTextFile(new URL("./README.md", import.meta.url));
   assertStringIncludes(readme, "```toml\n" + sample + "```");
+});
+
+Deno.test("exporterSchema takes a malformed percent-escape in an endpoint's user info literally", () => {
+  const endpoint = (e: string) =>
+    (exporterSchema.parse({ type: "otlp", endpoint: e }) as { endpoint: string }).endpoint;
+  assertEquals(
+    endpoint("http://user:p%zzSecretPw@127.0.0.1:9/v1/metrics"),
+    "http://user:p%25zzSecretPw@127.0.0.1:9/v1/metrics",
+  );
+  assertEquals(endpoint("http://us%zz:pw@h:1/x"), "http://us%25zz:pw@h:1/x");
+  // Valid escapes stay as they are.
+  assertEquals(endpoint("http://user:p%40ss@h:1/x"), "http://user:p%40ss@h:1/x");
+});
+
+Deno.test("exporterSecrets lists both forms of a URL password, even a malformed one", () => {
+  const e = exporterSchema.parse({
+    type: "otlp",
+    endpoint: "http://user:p%zzSecretPw@127.0.0.1:9/v1/metrics",
+  });
+  assertEquals(exporterSecrets(e).sort(), ["p%25zzSecretPw", "p%zzSecretPw"]);
+  const raw = {
+    type: "otlp",
+    endpoint: "http://user:p%zzSecretPw@127.0.0.1:9/v1/metrics",
+    headers: {},
+  } as unknown as Parameters<typeof exporterSecrets>[0];
+  assertEquals(exporterSecrets(raw), ["p%zzSecretPw"], "an unvalidated config does not throw");
+  const broken = { ...raw, endpoint: "http://[" } as typeof raw;
+  assertEquals(exporterSecrets(broken), []);
+});
+
+Deno.test("exporterSchema rejects endpoints new URL cannot parse, without repeating them", () => {
+  for (const e of ["http://[bad", "http://user:secretpw@host:99999/x", "not a url", "http://"]) {
+    const got = issues({ type: "otlp", endpoint: e });
+    assertEquals(got, [
+      'endpoint: expected an http(s) URL such as "http://127.0.0.1:4318/v1/metrics"; this one cannot be parsed',
+    ], e);
+  }
+  assertEquals(issues({ type: "otlp", endpoint: "ftp://user:secretpw@host/x" }), [
+    'endpoint: expected an http(s) URL such as "http://127.0.0.1:4318/v1/metrics", not "ftp"',
+  ]);
+  assertEquals(issues({ type: "otlp", endpoint: 5 }), [
+    'endpoint: expected an http(s) URL such as "http://127.0.0.1:4318/v1/metrics"',
+  ]);
+});
+
+Deno.test("sextant config print --resolved survives a malformed percent-escape in an OTLP password", async () => {
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const file = new URL("./testdata/malformed_password.toml", import.meta.url).pathname;
+  for (const args of [["config", "print", "--resolved"], ["validate"]]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", main, ...args, "-c", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 0, text);
+    assert(!text.includes("SecretPw"), text);
+  }
 });

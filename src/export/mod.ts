@@ -37,6 +37,7 @@ export {
   createExportPipeline,
   type ExportPipeline,
   type ExportPipelineOptions,
+  type PipelineInspection,
   type WriteResult,
 } from "./pipeline.ts";
 export type { RejectedSample } from "./series_store.ts";

@@ -112,6 +112,7 @@ export class OtelGeneration {
   readonly #store: SeriesStore;
   readonly #histograms = new Map<string, OtelHistogram>();
   readonly #filter: (rm: ResourceMetrics) => ResourceMetrics;
+  #instruments = 0;
 
   constructor(resource: Resource, store: SeriesStore, push: readonly PushSpec[]) {
     this.#store = store;
@@ -135,8 +136,14 @@ export class OtelGeneration {
     for (const def of store.definitions()) this.define(def);
   }
 
+  /** Instruments created in this generation (one per metric defined). */
+  get instruments(): number {
+    return this.#instruments;
+  }
+
   /** Creates the instrument of a new metric. */
   define(def: MetricDefinition): void {
+    this.#instruments++;
     const options = { unit: def.unit, description: def.description };
     if (def.type === "histogram") {
       const advice = def.unit === "s" ? { explicitBucketBoundaries: SECONDS_BUCKETS } : undefined;
@@ -150,6 +157,8 @@ export class OtelGeneration {
       : this.#meter.createObservableUpDownCounter(def.name, options);
     const store = this.#store;
     instrument.addCallback((result) => {
+      // A retired generation's last export must not read a metric dropped and defined anew.
+      if (store.definition(def.name) !== def) return;
       for (const s of store.series(def.name)) result.observe(s.value, s.attributes);
     });
   }

@@ -362,3 +362,25 @@ Deno.test("otlp exporter reports a missing env permission as an ExportError, not
     result.message,
   );
 });
+
+Deno.test("otlp exporter sends an endpoint password with a malformed percent-escape as written", async () => {
+  const receiver = startOtlpReceiver();
+  const endpoint = receiver.url.replace("http://", "http://user:p%zzSecretPw@");
+  const { pipeline, raw } = makePipeline([{ type: "otlp", endpoint, timeout: "2s" }]);
+  try {
+    await pipeline.start();
+    pipeline.write("db", [sample("db.rows", 1)]);
+    await pipeline.flush();
+    const status = await statusWhen(pipeline, (s) => s.exports + s.failures >= 1, "an export");
+    assertEquals([status.exports, status.failures, status.lastError], [1, 0, undefined]);
+    assertEquals(
+      receiver.received[0].headers.get("authorization"),
+      `Basic ${btoa("user:p%zzSecretPw")}`,
+    );
+    assertEquals(status.endpoint, receiver.url, "no credentials in status");
+  } finally {
+    await pipeline.stop();
+    await receiver.close();
+  }
+  assert(!raw.some((l) => l.includes("SecretPw")), "the password reached the log");
+});

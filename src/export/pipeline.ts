@@ -29,11 +29,34 @@ export interface ExportPipelineOptions {
   /** Live series one metric may have; more are rejected. @default {10000} */
   maxSeriesPerMetric?: number;
   /**
+   * Metrics that may have live series at once; a sample of any other metric
+   * is rejected. Metrics without live series are dropped when the OTel state
+   * is rebuilt (see `compactAfter`).
+   * @default {10000}
+   */
+  maxMetrics?: number;
+  /**
    * Series the OTel SDK may remember after no source reports them (it never
    * forgets on its own) before its state is rebuilt; at least the live count.
    * @default {10000}
    */
   compactAfter?: number;
+}
+
+/** The size of the pipeline's state, for `/status`-like inspection and tests. */
+export interface PipelineInspection {
+  /** Metrics defined, each an OTel instrument of the current generation. */
+  metrics: number;
+  /** Metrics with live series. */
+  activeMetrics: number;
+  /** Series some source reports (histograms: recorded since the last rebuild). */
+  liveSeries: number;
+  /** Series the OTel SDK remembers although no source reports them. */
+  deadSeries: number;
+  /** Instruments of the current OTel generation. */
+  instruments: number;
+  /** Rebuilds of the OTel state so far. */
+  rebuilds: number;
 }
 
 /** What `write` did not take. */
@@ -58,6 +81,8 @@ export interface ExportPipeline {
   /** Final export (if started), closes listeners; bounded by `stopTimeout`; safe to call twice. */
   stop(): Promise<void>;
   status(): ExporterStatus[];
+  /** How much state the pipeline holds: metrics, series, OTel instruments. */
+  inspect(): PipelineInspection;
   /** Listeners actually bound (port 0 resolved), after `start()`. */
   readonly endpoints: { name: string; url: string }[];
 }
@@ -100,6 +125,15 @@ function buildResource(config: ResourceConfig, platform: Platform): Resource {
   return defaultResource().merge(resourceFromAttributes(attrs));
 }
 
+function positiveInteger(key: string, value: number): number {
+  if (Number.isSafeInteger(value) && value > 0) return value;
+  throw new TypeError(
+    `Cannot create the export pipeline as '${key}' must be a positive integer: current value is ${
+      JSON.stringify(value) ?? String(value)
+    }`,
+  );
+}
+
 /**
  * Builds the pipeline. Nothing listens or exports before `start()`, but
  * `write` and `prometheusText` work at once (as `sextant once` needs).
@@ -132,10 +166,13 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
     names.add(name);
   }
   const stopTimeout = opts.stopTimeout ?? 5000;
-  const compactAfter = opts.compactAfter ?? 10_000;
+  const compactAfter = positiveInteger("compactAfter", opts.compactAfter ?? 10_000);
   const logger = opts.logger;
   const writeConsole = opts.writeConsole ?? ((line: string) => logger.info(line));
-  const store = new SeriesStore({ maxSeriesPerMetric: opts.maxSeriesPerMetric ?? 10_000 });
+  const store = new SeriesStore({
+    maxSeriesPerMetric: positiveInteger("maxSeriesPerMetric", opts.maxSeriesPerMetric ?? 10_000),
+    maxMetrics: positiveInteger("maxMetrics", opts.maxMetrics ?? 10_000),
+  });
   const resource = buildResource(opts.resource, opts.platform);
 
   const stats: ExporterStats[] = [];
@@ -186,6 +223,7 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
   }
 
   let generation = new OtelGeneration(resource, store, push);
+  let rebuilds = 0;
   const diagToken = installDiag(logger.child("otel"));
   let state = "new" as "new" | "starting" | "started" | "stopped";
   let stopping: Promise<void> | undefined;
@@ -199,19 +237,24 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
     return serializePrometheus(await generation.collect());
   }
 
-  /** Rebuilds the SDK state once it remembers more dead series than live ones (and more than `compactAfter`). */
+  /**
+   * Rebuilds the SDK state once it remembers more dead series than live ones
+   * (and more than `compactAfter`); metrics left without series go with them.
+   */
   function maybeCompact(): void {
     const { live, dead } = store.counts();
     if (dead <= Math.max(compactAfter, live)) return;
     const old = generation;
-    store.resetSeen();
+    const dropped = store.compact();
     generation = new OtelGeneration(resource, store, push);
+    rebuilds++;
     if (state === "started") generation.begin();
     const retired = old.shutdown().finally(() => retiring.delete(retired));
     retiring.add(retired);
     logger.info("rebuilt OTel state to forget series no source reports", {
       dead_series: dead,
       live_series: live,
+      dropped_metrics: dropped,
     });
   }
 
@@ -297,6 +340,19 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
 
     status() {
       return stats.map((s) => s.snapshot());
+    },
+
+    inspect() {
+      const { live, dead } = store.counts();
+      const { defined, active } = store.metricCounts();
+      return {
+        metrics: defined,
+        activeMetrics: active,
+        liveSeries: live,
+        deadSeries: dead,
+        instruments: generation.instruments,
+        rebuilds,
+      };
     },
 
     get endpoints() {

@@ -217,3 +217,75 @@ Deno.test("export pipeline stopped while starting leaves no listener open", asyn
   await assertRejects(() => starting, ExportError, "stopped");
   assertEquals(pipeline.endpoints, []);
 });
+
+Deno.test("export pipeline forgets metrics no source reports, so name churn stays bounded", async () => {
+  const { pipeline, lines } = makePipeline([{ type: "prometheus", listen: "127.0.0.1:0" }]);
+  try {
+    await pipeline.start();
+    // 20 000 distinct names, 50 at a time; each batch replaces the previous one.
+    let n = 0;
+    let most = 0;
+    for (let batch = 0; batch < 400; batch++) {
+      const samples = Array.from({ length: 50 }, () => sample(`churn.req_${n++}`, 1));
+      assertEquals(pipeline.write("churn", samples).rejected, []);
+      const s = pipeline.inspect();
+      assertEquals(s.instruments, s.metrics, "one OTel instrument per metric, no more");
+      most = Math.max(most, s.metrics);
+    }
+    const s = pipeline.inspect();
+    assert(most <= 10_000 + 50, `at most compactAfter dead metrics plus the live ones: ${most}`);
+    assertEquals([s.activeMetrics, s.liveSeries, s.rebuilds], [50, 50, 1]);
+    const rebuild = lines.find((l) =>
+      l.msg === "rebuilt OTel state to forget series no source reports"
+    );
+    // Each dead series was a whole metric: the rebuild drops them all.
+    assertEquals([rebuild?.dead_series, rebuild?.dropped_metrics], [10_050, 10_050]);
+
+    const scraped = parsePromText(await (await fetch(pipeline.endpoints[0].url)).text());
+    assertEquals(scraped.types.size, 1 + 50, "target_info and the last batch");
+    assertEquals(find(scraped, "churn_req_19999").map((x) => x.value), [1]);
+
+    // A dropped name can come back, even as another type.
+    assertEquals(pipeline.write("again", [sample("churn.req_0", 7, "counter")]).rejected, []);
+    const text = parsePromText(await (await fetch(pipeline.endpoints[0].url)).text());
+    assertEquals(text.types.get("churn_req_0_total"), "counter");
+    assertEquals(find(text, "churn_req_0_total").map((x) => x.value), [7]);
+  } finally {
+    await pipeline.stop();
+  }
+});
+
+Deno.test("export pipeline rejects samples of new metrics beyond maxMetrics", async () => {
+  const { pipeline } = makePipeline([], { maxMetrics: 2 });
+  try {
+    const { rejected } = pipeline.write("s", [sample("a", 1), sample("b", 1), sample("c", 1)]);
+    assertEquals(rejected.map((r) => r.reason), [
+      'metric "c" is dropped: 2 metrics already have series (the limit); new metrics are dropped until others stop reporting',
+    ]);
+    assertEquals(pipeline.write("s", [sample("c", 1), sample("d", 1)]).rejected, []);
+    const text = parsePromText(await pipeline.prometheusText());
+    assertEquals([...text.types.keys()].sort(), ["c", "d", "target_info"]);
+    assertEquals(pipeline.inspect().activeMetrics, 2);
+  } finally {
+    await pipeline.stop();
+  }
+});
+
+Deno.test("createExportPipeline refuses limits that are not positive integers", () => {
+  for (
+    const [key, value] of [["maxMetrics", 0], ["maxSeriesPerMetric", 1.5], ["compactAfter", -1]]
+  ) {
+    assertThrows(
+      () =>
+        createExportPipeline({
+          exporters: [],
+          resource: resourceSchema.parse({}),
+          platform,
+          logger: captureLogger().logger,
+          [key]: value,
+        }),
+      TypeError,
+      `Cannot create the export pipeline as '${key}' must be a positive integer: current value is ${value}`,
+    );
+  }
+});

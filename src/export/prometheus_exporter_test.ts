@@ -280,3 +280,50 @@ Deno.test("prometheus exporter brackets IPv6 hosts in its URL", () => {
   assertEquals(listenerUrl("::1", 9464, "/metrics"), "http://[::1]:9464/metrics");
   assertEquals(listenerUrl("127.0.0.1", 9464, "/m"), "http://127.0.0.1:9464/m");
 });
+
+Deno.test("prometheus exporter serves each series once when attributes map to the same labels", async (t) => {
+  const { pipeline } = makePipeline([PROM]);
+  try {
+    await pipeline.start();
+    const { rejected } = pipeline.write("s", [
+      sample("twin.level", 1, "gauge", { "a.b": "1" }),
+      sample("twin.level", 2, "gauge", { a_b: "1" }),
+      sample("twin.delay", 1, "histogram", { le: "1" }),
+      sample("twin.delay", 1, "histogram", { exported_le: "1" }),
+      sample("twin.depth", 1, "gauge", { x: "1", "y.z": "" }),
+      sample("twin.depth", 2, "gauge", { x: "1" }),
+    ]);
+    assertEquals(rejected.map((r) => [r.sample.name, r.sample.attributes]), [
+      ["twin.level", { a_b: "1" }],
+      ["twin.delay", { exported_le: "1" }],
+      ["twin.depth", { x: "1" }],
+    ]);
+    assert(rejected.every((r) => r.reason.includes("are the same Prometheus series")));
+    // Another source, and this source's next batch under another spelling.
+    assertEquals(
+      pipeline.write("t", [sample("twin.level", 3, "gauge", { a_b: "1" })]).rejected.length,
+      1,
+    );
+    pipeline.write("u", [sample("twin.kind", 1, "gauge", { "k.v": "1" })]);
+    pipeline.write("u", [sample("twin.kind", 2, "gauge", { k_v: "1" })]);
+
+    const res = await scrape(pipeline.endpoints[0].url);
+    assertEquals(res.status, 200);
+    const text = parsePromText(res.body); // throws on a duplicate series, empty labels counted as absent
+    const ids = text.samples.map((s) =>
+      `${s.name}${JSON.stringify(Object.entries(s.labels).filter(([, v]) => v !== "").sort())}`
+    );
+    assertEquals(ids.length, new Set(ids).size, res.body);
+    assertEquals(find(text, "twin_level").map((s) => [s.labels, s.value]), [[{ a_b: "1" }, 1]]);
+    assertEquals(find(text, "twin_depth").map((s) => s.value), [1]);
+    assertEquals(find(text, "twin_kind").map((s) => [s.labels, s.value]), [[{ k_v: "1" }, 2]]);
+    assertEquals(find(text, "twin_delay_count").map((s) => [s.labels, s.value]), [[
+      { exported_le: "1" },
+      1,
+    ]]);
+    assertEquals(find(text, "twin_delay_bucket", { le: "+Inf" }).length, 1);
+    await assertPromtoolClean(t, res.body);
+  } finally {
+    await pipeline.stop();
+  }
+});

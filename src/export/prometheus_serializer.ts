@@ -34,13 +34,16 @@ function attrValue(v: unknown): string {
   return JSON.stringify(v) ?? "";
 }
 
-/** `{k="v",...}` for attributes (plus `extra`), or `""` when there are none. */
-function labels(attributes: OtelAttributes, extra?: [string, string]): string {
+/**
+ * `{k="v",...}` for attributes (plus `extra`), or `""` when there are none.
+ * With `identity`, without empty values: what Prometheus tells series apart by.
+ */
+function labels(attributes: OtelAttributes, extra?: [string, string], identity = false): string {
   const pairs: [string, string][] = [];
   const used = new Set<string>();
   for (const key of Object.keys(attributes).sort()) {
     const v = attributes[key];
-    if (v === undefined) continue;
+    if (v === undefined || (identity && v === "")) continue;
     const name = prometheusLabelName(key);
     if (used.has(name)) continue; // refused at write time; never emit a duplicate label
     used.add(name);
@@ -105,7 +108,12 @@ export function serializePrometheus(rm: ResourceMetrics): string {
     lines.push(`# TYPE ${family} ${type === "updowncounter" ? "gauge" : type}`);
     const points = metric.dataPoints.map((dp) => ({ dp, key: labels(dp.attributes) }));
     points.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const series = new Set<string>();
     for (const { dp, key } of points) {
+      // Refused at write time; a scrape must never carry a duplicate series.
+      const id = labels(dp.attributes, undefined, true);
+      if (series.has(id)) continue;
+      series.add(id);
       if (type === "histogram") {
         lines.push(...histogramLines(family, dp.attributes, dp.value as Histogram));
       } else lines.push(`${family}${key} ${formatNumber(dp.value as number)}`);

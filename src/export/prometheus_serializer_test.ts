@@ -5,7 +5,7 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
-import { assertEquals, assertStringIncludes } from "../../tests/assert.ts";
+import { assertEquals, assertStringIncludes, assertThrows } from "../../tests/assert.ts";
 import {
   prometheusFamilyName,
   prometheusLabelName,
@@ -151,4 +151,24 @@ Deno.test("prometheus output renames le and quantile attributes and stays lint-c
   } finally {
     await pipeline.stop();
   }
+});
+
+Deno.test("serializePrometheus never writes one series twice, counting empty labels as absent", () => {
+  const body = serializePrometheus(collection([
+    gauge("m", [[{ "a.b": "1" }, 1], [{ a_b: "1" }, 2], [{ x: "1", y: "" }, 3], [{ x: "1" }, 4]]),
+  ]));
+  const lines = body.split("\n").filter((l) => l.startsWith("m{"));
+  assertEquals(lines.length, 2, body);
+  const text = parsePromText(body);
+  assertEquals(find(text, "m").map((s) => s.labels.a_b ?? s.labels.x), ["1", "1"]);
+});
+
+Deno.test("parsePromText counts an empty label as absent when it looks for duplicate series", () => {
+  const head = "# HELP m m\n# TYPE m gauge\n";
+  assertEquals(parsePromText(`${head}m{x="1",y=""} 1\nm{x="2"} 2\n`).samples.length, 2);
+  assertThrows(
+    () => parsePromText(`${head}m{x="1",y=""} 1\nm{x="1"} 2\n`),
+    Error,
+    'duplicate series m[["x","1"]]',
+  );
 });

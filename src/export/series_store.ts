@@ -1,19 +1,12 @@
 /**
  * The export layer's own state: which metrics exist (first definition wins),
- * which series each source currently reports, and the checks a sample must
- * pass before it reaches OpenTelemetry. Pure: no OTel, no I/O.
+ * which series each source currently reports, and the limits and conflicts a
+ * sample must clear before it reaches OpenTelemetry. Pure: no OTel, no I/O.
  * @module
  */
-import {
-  type Attributes,
-  isValidAttributeKey,
-  isValidMetricName,
-  METRIC_TYPES,
-  type MetricType,
-  type Sample,
-  seriesKey,
-} from "../core/mod.ts";
-import { prometheusLabelName, prometheusSampleNames, TARGET_INFO } from "./prometheus_names.ts";
+import { type Attributes, type MetricType, type Sample, seriesKey } from "../core/mod.ts";
+import { type CheckedSample, checkSample } from "./check_sample.ts";
+import { prometheusFamilyName, prometheusSampleNames, TARGET_INFO } from "./prometheus_names.ts";
 
 /** A metric as first defined; later samples of the same name must match its type. */
 export interface MetricDefinition {
@@ -40,20 +33,44 @@ export interface RejectedSample {
 
 /** What the store asks of the OTel side while it takes a batch. */
 export interface StoreHooks {
-  /** A metric was defined for the first time. */
+  /** A metric was defined for the first time (or again, after it was dropped). */
   define(def: MetricDefinition): void;
   /** A histogram sample passed every check. */
   record(def: MetricDefinition, value: number, attributes: Attributes): void;
 }
 
+interface LiveSeries extends SeriesValue {
+  /** `seriesKey` of the attributes: the series as OTel knows it. */
+  readonly raw: string;
+}
+
 interface Metric extends MetricDefinition {
-  /** Live series (not histograms). */
-  readonly series: Map<string, SeriesValue>;
-  /** Series keys given to OTel since the last compaction; OTel never forgets them. */
+  /**
+   * Live series by their Prometheus identity (see `CheckedSample.labels`), so
+   * that two attribute sets Prometheus cannot tell apart are never both live.
+   * Histograms: every series recorded since the last compaction.
+   */
+  readonly series: Map<string, LiveSeries>;
+  /** `raw` of each live series. */
+  readonly live: Set<string>;
+  /** `raw` of every series given to OTel since the last compaction; OTel never forgets them. */
   seen: Set<string>;
 }
 
-const UNIT_RE = /^[\x21-\x7e]{0,63}$/;
+interface Pending {
+  attributes: Attributes;
+  value: number;
+  raw: string;
+  sample: Sample;
+}
+
+/** Limits of a {@linkcode SeriesStore}. */
+export interface SeriesStoreOptions {
+  /** Live series one metric may have. */
+  maxSeriesPerMetric: number;
+  /** Metrics that may have live series at once. @default {10000} */
+  maxMetrics?: number;
+}
 
 /**
  * Replacement semantics per source: for gauges, counters and up-down
@@ -68,83 +85,92 @@ const UNIT_RE = /^[\x21-\x7e]{0,63}$/;
  */
 export class SeriesStore {
   readonly #max: number;
+  readonly #maxMetrics: number;
   readonly #metrics = new Map<string, Metric>();
   /** Prometheus sample name → the OTel name that owns it. */
   readonly #promOwners = new Map<string, string>([[TARGET_INFO, "(resource)"]]);
-  /** source → metric name → series keys it wrote. */
+  /** source → metric name → Prometheus identities of the series it wrote. */
   readonly #bySource = new Map<string, Map<string, Set<string>>>();
+  /** Metrics with at least one live series. */
+  #active = 0;
 
-  constructor(options: { maxSeriesPerMetric: number }) {
+  constructor(options: SeriesStoreOptions) {
     this.#max = options.maxSeriesPerMetric;
+    this.#maxMetrics = options.maxMetrics ?? 10_000;
   }
 
   /** Takes one source's batch; never throws. */
   write(source: string, samples: readonly Sample[], hooks: StoreHooks): RejectedSample[] {
     const rejected: RejectedSample[] = [];
-    const pending = new Map<
-      Metric,
-      Map<string, { attributes: Attributes; value: number; sample: Sample }>
-    >();
+    // The batch replaces this source's series: they neither conflict with it nor count against limits.
+    this.#forget(source);
+    const pending = new Map<Metric, Map<string, Pending>>();
+    /** Metrics without live series that this batch brings (back); they count against `maxMetrics`. */
+    const activating = new Set<Metric>();
     for (const sample of samples) {
       const checked = checkSample(sample);
       if (typeof checked === "string") {
         rejected.push({ sample, reason: checked });
         continue;
       }
-      const metric = this.#resolve(checked, hooks);
+      const metric = this.#resolve(checked, hooks, activating);
       if (typeof metric === "string") {
         rejected.push({ sample, reason: metric });
         continue;
       }
-      const key = seriesKey(metric.name, checked.attributes);
+      const id = JSON.stringify(checked.labels);
+      const raw = seriesKey(metric.name, checked.attributes);
+      const live = metric.series.get(id);
       if (metric.type === "histogram") {
-        if (!metric.seen.has(key) && metric.seen.size >= this.#max) {
+        if (live && live.raw !== raw) {
+          rejected.push({ sample, reason: conflictReason(metric, checked, live.attributes) });
+        } else if (!live && metric.series.size >= this.#max) {
           rejected.push({ sample, reason: this.#limitReason(metric) });
-          continue;
+        } else {
+          this.#set(metric, id, {
+            attributes: checked.attributes,
+            value: checked.value,
+            source,
+            raw,
+          });
+          metric.seen.add(raw);
+          hooks.record(metric, checked.value, checked.attributes);
         }
-        metric.seen.add(key);
-        hooks.record(metric, checked.value, checked.attributes);
         continue;
       }
       let batch = pending.get(metric);
       if (!batch) pending.set(metric, batch = new Map());
-      const earlier = batch.get(key);
-      if (earlier) {
+      const earlier = batch.get(id);
+      if (earlier && earlier.raw === raw) {
         rejected.push({
           sample: earlier.sample,
           reason: "a later sample in the same batch has the same name and attributes",
         });
+      } else if (earlier || (live && live.raw !== raw)) {
+        // Another attribute set with the same Prometheus labels came first (this source's own
+        // old series are forgotten already, so `live` is another source's).
+        const first = earlier?.attributes ?? live!.attributes;
+        rejected.push({ sample, reason: conflictReason(metric, checked, first) });
+        continue;
       }
-      batch.set(key, { attributes: checked.attributes, value: checked.value, sample });
-    }
-
-    // Series of this source that the new batch does not repeat disappear.
-    const previous = this.#bySource.get(source);
-    for (const [name, keys] of previous ?? []) {
-      const metric = this.#metrics.get(name)!;
-      const now = pending.get(metric);
-      for (const key of keys) {
-        if (now?.has(key)) continue;
-        if (metric.series.get(key)?.source === source) metric.series.delete(key);
-      }
+      batch.set(id, { attributes: checked.attributes, value: checked.value, raw, sample });
     }
 
     const mine = new Map<string, Set<string>>();
     for (const [metric, batch] of pending) {
-      const keys = new Set<string>();
-      for (const [key, { attributes, value, sample }] of batch) {
-        if (!metric.series.has(key) && metric.series.size >= this.#max) {
+      const ids = new Set<string>();
+      for (const [id, { attributes, value, raw, sample }] of batch) {
+        if (!metric.series.has(id) && metric.series.size >= this.#max) {
           rejected.push({ sample, reason: this.#limitReason(metric) });
           continue;
         }
-        metric.series.set(key, { attributes, value, source });
-        metric.seen.add(key);
-        keys.add(key);
+        this.#set(metric, id, { attributes, value, source, raw });
+        metric.seen.add(raw);
+        ids.add(id);
       }
-      if (keys.size > 0) mine.set(metric.name, keys);
+      if (ids.size > 0) mine.set(metric.name, ids);
     }
     if (mine.size > 0) this.#bySource.set(source, mine);
-    else this.#bySource.delete(source);
     return rejected;
   }
 
@@ -153,7 +179,7 @@ export class SeriesStore {
     return [...this.#metrics.values()];
   }
 
-  /** The definition of a metric, if any. */
+  /** The definition of a metric, if any; the same object for as long as the metric exists. */
   definition(name: string): MetricDefinition | undefined {
     return this.#metrics.get(name);
   }
@@ -168,7 +194,7 @@ export class SeriesStore {
     const metric = this.#metrics.get(name);
     if (!metric) return false;
     if (metric.type === "histogram") return true;
-    return metric.series.has(seriesKey(name, attributes));
+    return metric.live.has(seriesKey(name, attributes));
   }
 
   /** Live series, and series OTel still remembers although no source reports them. */
@@ -176,16 +202,70 @@ export class SeriesStore {
     let live = 0;
     let seen = 0;
     for (const m of this.#metrics.values()) {
-      live += m.type === "histogram" ? m.seen.size : m.series.size;
+      live += m.series.size;
       seen += m.seen.size;
     }
     return { live, dead: seen - live };
   }
 
-  /** After OTel state was rebuilt: only live series are remembered, histograms start empty. */
-  resetSeen(): void {
-    for (const m of this.#metrics.values()) {
-      m.seen = m.type === "histogram" ? new Set() : new Set(m.series.keys());
+  /** Metrics defined (each an OTel instrument), and those of them with live series. */
+  metricCounts(): { defined: number; active: number } {
+    return { defined: this.#metrics.size, active: this.#active };
+  }
+
+  /**
+   * Before the OTel state is rebuilt from {@linkcode definitions}: forgets
+   * metrics without live series (their Prometheus names become free, a later
+   * sample defines them anew), keeps only live series, and histograms start
+   * empty. Returns how many metrics were dropped.
+   */
+  compact(): number {
+    let dropped = 0;
+    for (const [name, m] of this.#metrics) {
+      if (m.series.size === 0) {
+        this.#metrics.delete(name);
+        for (const p of prometheusSampleNames(name, m.type)) this.#promOwners.delete(p);
+        dropped++;
+      } else if (m.type === "histogram") {
+        m.series.clear();
+        m.live.clear();
+        m.seen = new Set();
+      } else {
+        m.seen = new Set(m.live);
+      }
+    }
+    for (const [source, byMetric] of this.#bySource) {
+      for (const name of byMetric.keys()) if (!this.#metrics.has(name)) byMetric.delete(name);
+      if (byMetric.size === 0) this.#bySource.delete(source);
+    }
+    this.#active = 0;
+    for (const m of this.#metrics.values()) if (m.series.size > 0) this.#active++;
+    return dropped;
+  }
+
+  #set(metric: Metric, id: string, series: LiveSeries): void {
+    const old = metric.series.get(id);
+    if (old) metric.live.delete(old.raw);
+    else if (metric.series.size === 0) this.#active++;
+    metric.series.set(id, series);
+    metric.live.add(series.raw);
+  }
+
+  /** Removes the series `source` wrote last (those another source took over stay). */
+  #forget(source: string): void {
+    const previous = this.#bySource.get(source);
+    if (!previous) return;
+    this.#bySource.delete(source);
+    for (const [name, ids] of previous) {
+      const metric = this.#metrics.get(name);
+      if (!metric) continue;
+      for (const id of ids) {
+        const s = metric.series.get(id);
+        if (s?.source !== source) continue;
+        metric.series.delete(id);
+        metric.live.delete(s.raw);
+        if (metric.series.size === 0) this.#active--;
+      }
     }
   }
 
@@ -195,7 +275,15 @@ export class SeriesStore {
     } already has ${this.#max} series (the limit per metric); new series are dropped`;
   }
 
-  #resolve(sample: CheckedSample, hooks: StoreHooks): Metric | string {
+  /** A metric without live series may take a sample only while fewer than `maxMetrics` have some. */
+  #admit(name: string, activating: Set<Metric>): string | undefined {
+    if (this.#active + activating.size < this.#maxMetrics) return undefined;
+    return `metric ${
+      JSON.stringify(name)
+    } is dropped: ${this.#maxMetrics} metrics already have series (the limit); new metrics are dropped until others stop reporting`;
+  }
+
+  #resolve(sample: CheckedSample, hooks: StoreHooks, activating: Set<Metric>): Metric | string {
     const existing = this.#metrics.get(sample.name);
     if (existing) {
       if (existing.type !== sample.type) {
@@ -207,6 +295,12 @@ export class SeriesStore {
         return `metric ${JSON.stringify(sample.name)} already has unit ${
           JSON.stringify(existing.unit)
         }, not ${JSON.stringify(sample.unit)}`;
+      }
+      if (existing.series.size === 0 && !activating.has(existing)) {
+        const full = this.#admit(sample.name, activating);
+        if (full) return full;
+        // A histogram's first series counts in #active at once.
+        if (existing.type !== "histogram") activating.add(existing);
       }
       return existing;
     }
@@ -221,6 +315,8 @@ export class SeriesStore {
         }`;
       }
     }
+    const full = this.#admit(sample.name, activating);
+    if (full) return full;
     for (const promName of promNames) this.#promOwners.set(promName, sample.name);
     const metric: Metric = {
       name: sample.name,
@@ -228,82 +324,24 @@ export class SeriesStore {
       unit: sample.unit ?? "",
       description: sample.description ?? "",
       series: new Map(),
+      live: new Set(),
       seen: new Set(),
     };
     this.#metrics.set(metric.name, metric);
+    if (metric.type !== "histogram") activating.add(metric);
     hooks.define(metric);
     return metric;
   }
 }
 
-interface CheckedSample {
-  name: string;
-  type: MetricType;
-  value: number;
-  attributes: Attributes;
-  unit?: string;
-  description?: string;
-}
-
-/** Validates one sample; returns the reason when it is unusable. */
-export function checkSample(sample: Sample): CheckedSample | string {
-  if (typeof sample !== "object" || sample === null) {
-    return `a sample must be an object, found ${typeof sample}`;
-  }
-  const { name, type, value } = sample;
-  if (typeof name !== "string" || !isValidMetricName(name)) {
-    return `invalid metric name ${
-      JSON.stringify(name)
-    }: expected a letter, then letters, digits, '_', '.', '-' or '/' (at most 255)`;
-  }
-  if (!(METRIC_TYPES as readonly unknown[]).includes(type)) {
-    return `metric ${JSON.stringify(name)}: type must be one of ${METRIC_TYPES.join(", ")}, found ${
-      JSON.stringify(type)
-    }`;
-  }
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    return `metric ${JSON.stringify(name)}: value must be a finite number, found ${
-      typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value)
-    }`;
-  }
-  if ((type === "counter" || type === "histogram") && value < 0) {
-    return `metric ${JSON.stringify(name)}: a ${type} value must not be negative, found ${value}`;
-  }
-  const attributes: Attributes = {};
-  const labels = new Map<string, string>();
-  const raw = sample.attributes ?? {};
-  if (typeof raw !== "object") {
-    return `metric ${JSON.stringify(name)}: attributes must be an object`;
-  }
-  for (const [key, v] of Object.entries(raw)) {
-    if (!isValidAttributeKey(key)) {
-      return `metric ${JSON.stringify(name)}: invalid attribute key ${
-        JSON.stringify(key)
-      }: expected [A-Za-z_][A-Za-z0-9_.]*, not starting with "__"`;
-    }
-    if (typeof v === "number" || typeof v === "boolean") attributes[key] = String(v);
-    else if (typeof v === "string") attributes[key] = v;
-    else {
-      return `metric ${JSON.stringify(name)}: attribute ${
-        JSON.stringify(key)
-      } must be a string, found ${v === null ? "null" : typeof v}`;
-    }
-    const label = prometheusLabelName(key);
-    const clash = labels.get(label);
-    if (clash !== undefined) {
-      return `metric ${JSON.stringify(name)}: attributes ${JSON.stringify(clash)} and ${
-        JSON.stringify(key)
-      } both become the Prometheus label ${JSON.stringify(label)}`;
-    }
-    labels.set(label, key);
-  }
-  if (
-    sample.unit !== undefined && (typeof sample.unit !== "string" || !UNIT_RE.test(sample.unit))
-  ) {
-    return `metric ${
-      JSON.stringify(name)
-    }: unit must be at most 63 printable ASCII characters, found ${JSON.stringify(sample.unit)}`;
-  }
-  const description = typeof sample.description === "string" ? sample.description : undefined;
-  return { name, type, value, attributes, unit: sample.unit || undefined, description };
+/** Why a sample is refused when other attributes already make the same Prometheus series. */
+function conflictReason(metric: Metric, sample: CheckedSample, first: Attributes): string {
+  const labels = sample.labels.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",");
+  const empty = Object.values(sample.attributes).includes("") ||
+    Object.values(first).includes("");
+  return `metric ${JSON.stringify(metric.name)}: attributes ${
+    JSON.stringify(sample.attributes)
+  } and ${JSON.stringify(first)} (written first) are the same Prometheus series ${
+    prometheusFamilyName(metric.name, metric.type)
+  }{${labels}}${empty ? " (an empty value is no label)" : ""}`;
 }

@@ -149,7 +149,7 @@ Deno.test("SeriesStore replaces a source's series with each batch and leaves oth
   store.write("b", [], h);
   assertEquals(values(store, "m"), []);
   assertEquals(store.counts(), { live: 0, dead: 4 });
-  store.resetSeen();
+  store.compact();
   assertEquals(store.counts(), { live: 0, dead: 0 });
 });
 
@@ -204,4 +204,117 @@ Deno.test("SeriesStore keeps the last of two samples of one series in a batch an
     reason: "a later sample in the same batch has the same name and attributes",
   }]);
   assertEquals(values(store, "m").map((v) => v[1]), [2, 3]);
+});
+
+Deno.test("SeriesStore rejects a later sample whose attributes make the same Prometheus series", () => {
+  const store = new SeriesStore({ maxSeriesPerMetric: 100 });
+  const h = hooks();
+  const rejected = store.write("s", [
+    sample("s.m", 1, "gauge", { "a.b": "1" }),
+    sample("s.m", 2, "gauge", { a_b: "1" }),
+    sample("s.h", 1, "histogram", { le: "1" }),
+    sample("s.h", 1, "histogram", { exported_le: "1" }),
+    sample("s.n", 1, "gauge", { x: "1", "y.z": "" }),
+    sample("s.n", 2, "gauge", { x: "1" }),
+  ], h);
+  assertEquals(rejected.map((r) => [r.sample.value, r.reason]), [
+    [
+      2,
+      'metric "s.m": attributes {"a_b":"1"} and {"a.b":"1"} (written first) are the same Prometheus series s_m{a_b="1"}',
+    ],
+    [
+      1,
+      'metric "s.h": attributes {"exported_le":"1"} and {"le":"1"} (written first) are the same Prometheus series s_h{exported_le="1"}',
+    ],
+    [
+      2,
+      'metric "s.n": attributes {"x":"1"} and {"x":"1","y.z":""} (written first) are the same Prometheus series s_n{x="1"} (an empty value is no label)',
+    ],
+  ]);
+  assertEquals(values(store, "s.m"), [['{"a.b":"1"}', 1, "s"]]);
+  assertEquals(values(store, "s.n"), [['{"x":"1","y.z":""}', 1, "s"]]);
+  assertEquals(
+    h.recorded,
+    [["s.h", 1, { le: "1" }]],
+    "only the first histogram series is recorded",
+  );
+  assert(store.isLive("s.m", { "a.b": "1" }));
+  assert(!store.isLive("s.m", { a_b: "1" }));
+
+  // Later batches and other sources are held to the series that is live.
+  assertStringIncludes(
+    reasons(store, [sample("s.n", 3, "gauge", { x: "1" })], "other")[0],
+    'are the same Prometheus series s_n{x="1"}',
+  );
+  assertStringIncludes(
+    reasons(store, [sample("s.h", 2, "histogram", { exported_le: "1" })], "other")[0],
+    'are the same Prometheus series s_h{exported_le="1"}',
+  );
+  // The same attributes from another source still take the series over (last write wins).
+  assertEquals(reasons(store, [sample("s.m", 5, "gauge", { "a.b": "1" })], "other"), []);
+  assertEquals(values(store, "s.m"), [['{"a.b":"1"}', 5, "other"]]);
+});
+
+Deno.test("SeriesStore lets a source replace its series with another spelling of the same labels", () => {
+  const store = new SeriesStore({ maxSeriesPerMetric: 100 });
+  assertEquals(reasons(store, [sample("m", 1, "gauge", { "a.b": "1" })]), []);
+  assertEquals(reasons(store, [sample("m", 2, "gauge", { a_b: "1" })]), []);
+  assertEquals(values(store, "m"), [['{"a_b":"1"}', 2, "s"]]);
+  assert(!store.isLive("m", { "a.b": "1" }), "the replaced spelling is dead to OTel");
+  assert(store.isLive("m", { a_b: "1" }));
+  assertEquals(store.counts(), { live: 1, dead: 1 });
+  // Once the first writer stops reporting a series, another spelling may take it.
+  store.write("s", [], hooks());
+  assertEquals(reasons(store, [sample("m", 3, "gauge", { a_b: "1", c: "" })], "t"), []);
+});
+
+Deno.test("SeriesStore caps the metrics that have series and counts a returning one", () => {
+  const store = new SeriesStore({ maxSeriesPerMetric: 100, maxMetrics: 3 });
+  const h = hooks();
+  const batch = (names: string[]) => names.map((n) => sample(n, 1));
+  assertEquals(store.write("a", batch(["m1", "m2", "m3", "m4"]), h).map((r) => r.reason), [
+    'metric "m4" is dropped: 3 metrics already have series (the limit); new metrics are dropped until others stop reporting',
+  ]);
+  assertEquals(h.defined, ["gauge:m1", "gauge:m2", "gauge:m3"], "a refused metric is not defined");
+  // A batch that replaces its own metrics is not held back by the metrics it replaces.
+  assertEquals(store.write("a", batch(["n1", "n2", "n3"]), h), []);
+  assertEquals(store.metricCounts(), { defined: 6, active: 3 });
+  // m1 has no series any more: bringing it back counts against the limit.
+  assertEquals(reasons(store, batch(["m1"]), "b").length, 1);
+  assertEquals(reasons(store, [sample("h", 1, "histogram")], "b").length, 1);
+  store.write("a", batch(["n1"]), h);
+  const mixed = [...batch(["m1"]), sample("h", 1, "histogram"), sample("m2", 1)];
+  assertEquals(store.write("b", mixed, h).map((r) => r.reason), [
+    'metric "m2" is dropped: 3 metrics already have series (the limit); new metrics are dropped until others stop reporting',
+  ]);
+  assertEquals(store.metricCounts(), { defined: 7, active: 3 });
+  assertEquals(h.recorded, [["h", 1, {}]]);
+});
+
+Deno.test("SeriesStore compaction drops metrics without series and frees their names", () => {
+  const store = new SeriesStore({ maxSeriesPerMetric: 100 });
+  const h = hooks();
+  store.write("a", [sample("gone.x", 1), sample("kept", 1, "gauge", { k: "v" })], h);
+  store.write("hist", [sample("lat", 1, "histogram"), sample("idle", 1, "histogram")], h);
+  store.write("a", [sample("kept", 2, "gauge", { k: "v" })], h);
+  assertEquals(store.compact(), 1, "gone.x has no series");
+  assertEquals(store.definitions().map((d) => d.name), ["kept", "lat", "idle"]);
+  assertEquals(store.counts(), { live: 1, dead: 0 });
+  assertEquals(store.metricCounts(), { defined: 3, active: 1 });
+
+  // The name is free again, even for another type and for a metric that collided with it.
+  assertEquals(reasons(store, [sample("gone_x", 7, "counter")], "b"), []);
+  assertEquals(store.definition("gone_x")?.type, "counter");
+
+  // A histogram with no sample since the last compaction goes at the next one.
+  store.write("hist", [sample("lat", 2, "histogram")], h);
+  assertEquals(store.compact(), 1, "idle");
+  assertEquals(store.definitions().map((d) => d.name), ["kept", "lat", "gone_x"]);
+  store.write("hist", [], h);
+  store.write("b", [], h);
+  assertEquals(store.compact(), 2, "gone_x, and lat with no sample since");
+  assertEquals(store.definitions().map((d) => d.name), ["kept"]);
+  // A source whose metric was dropped writes again without trouble.
+  assertEquals(reasons(store, [sample("gone_x", 1, "gauge")], "b"), []);
+  assertEquals(store.write("b", [], h), []);
 });

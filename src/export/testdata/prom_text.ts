@@ -1,8 +1,8 @@
 /**
  * A small parser of Prometheus text format 0.0.4 for assertions: families
  * with HELP and TYPE, samples with unescaped labels. Strict: throws on any
- * line it does not understand, on duplicate series and on samples outside
- * their family.
+ * line it does not understand, on duplicate series (empty labels count as
+ * absent, as in Prometheus) and on samples outside their family.
  * @module
  */
 
@@ -90,7 +90,10 @@ export function parsePromText(body: string): PromText {
     if (!m) throw new Error(`cannot parse line ${JSON.stringify(line)}`);
     if (!familyOf(m[1], types)) throw new Error(`sample ${m[1]} has no TYPE`);
     const labels = m[2] ? parseLabels(m[2]) : {};
-    const key = `${m[1]}${JSON.stringify(Object.entries(labels).sort())}`;
+    // Prometheus treats an empty label as an absent one: {a="1",b=""} is {a="1"}.
+    const key = `${m[1]}${
+      JSON.stringify(Object.entries(labels).filter(([, v]) => v !== "").sort())
+    }`;
     if (seen.has(key)) throw new Error(`duplicate series ${key}`);
     seen.add(key);
     samples.push({ name: m[1], labels, value: parseValue(m[3]) });
