@@ -10,7 +10,7 @@ import type { z } from "zod";
 import { isTable, lookup } from "./path.ts";
 import type { Path } from "./positions.ts";
 import { allowedKeys } from "./schema_walk.ts";
-import { isSecretKey } from "./secrets.ts";
+import { isSecretKey, redactText } from "./secrets.ts";
 import { didYouMean } from "./suggest.ts";
 
 /** What the error map returns: "no message of the schema's own". */
@@ -331,7 +331,9 @@ export function describe(value: unknown, path: Path): string {
   const hidden = isSecretPath(path);
   if (typeof value === "string") {
     if (hidden) return "a string (value hidden)";
-    const shown = [...value].length > 60 ? [...value].slice(0, 57).join("") + "..." : value;
+    // Mask first: cutting the text short could cut off what marks a credential (the '@').
+    const masked = [...redactText(value)];
+    const shown = masked.length > 60 ? masked.slice(0, 57).join("") + "..." : masked.join("");
     return `string ${q(shown)}`;
   }
   if (typeof value === "number") {

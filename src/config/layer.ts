@@ -9,7 +9,7 @@ import { parse, TomlError } from "smol-toml";
 import { ConfigError, errorMessage } from "../core/mod.ts";
 import type { Platform } from "../core/mod.ts";
 import { formatPath, isTable, setOwn } from "./path.ts";
-import { codePoints, type Path, PositionMap, scanPositions } from "./positions.ts";
+import { codePoints, MAX_DEPTH, type Path, PositionMap, scanPositions } from "./positions.ts";
 
 /** A parsed configuration document and where its keys were written. */
 export interface Layer {
@@ -75,6 +75,12 @@ export function parseLayer(file: string, text: string, baseDir: string): LayerRe
     return { errors: [syntaxError(file, text, err)] };
   }
   const positions = scanPositions(text);
+  // Every later pass (merge, validation, rendering) walks the tree recursively.
+  const deep = tooDeep(parsed);
+  if (deep) {
+    const where = { file, ...positions.nearest(deep), path: shortPath(deep) };
+    return { errors: [new ConfigError(where, `nesting deeper than ${MAX_DEPTH} levels`)] };
+  }
   const errors: ConfigError[] = [];
   const doc = normalise(parsed, [], (path, value) => {
     const pos = positions.nearest(path);
@@ -97,6 +103,29 @@ function syntaxError(file: string, text: string, err: unknown): ConfigError {
     return new ConfigError({ file, line: err.line, col, path: "" }, `invalid TOML: ${detail}`);
   }
   return new ConfigError({ file, line: 1, col: 1, path: "" }, `invalid TOML: ${errorMessage(err)}`);
+}
+
+/** The first path (in key order) more than `MAX_DEPTH` keys and indices deep. */
+function tooDeep(root: Record<string, unknown>): Path | undefined {
+  // Iterative, since the input is what may be too deep for recursion.
+  const stack: [unknown, Path][] = [[root, []]];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    const keys: (string | number)[] = Array.isArray(value)
+      ? Array.from(value.keys())
+      : Object.keys(value as Record<string, unknown>);
+    if (keys.length > 0 && path.length === MAX_DEPTH) return [...path, keys[0]];
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const kid = (value as Record<string | number, unknown>)[keys[i]];
+      if (Array.isArray(kid) || isTable(kid)) stack.push([kid, [...path, keys[i]]]);
+    }
+  }
+  return undefined;
+}
+
+/** `a.b.c...`: a path shortened for a message, since it may be thousands of keys long. */
+function shortPath(path: Path): string {
+  return formatPath(path.slice(0, 3)) + (path.length > 3 ? "..." : "");
 }
 
 /** Copies parsed TOML into plain objects; unsafe big integers become numbers after `onBigInt`. */

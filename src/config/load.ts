@@ -5,13 +5,14 @@
  * @module
  */
 import type { z } from "zod";
-import { ConfigError, redactCredentials } from "../core/mod.ts";
+import { ConfigError } from "../core/mod.ts";
 import type { ConfigLocation, Platform } from "../core/mod.ts";
 import { DEFAULT_MESSAGE, describeIssues } from "./issues.ts";
 import { type Layer, parseLayer, readLayer } from "./layer.ts";
 import { Locator, mergeLayers } from "./merge.ts";
 import { formatPath } from "./path.ts";
 import type { Path } from "./positions.ts";
+import { redactText } from "./secrets.ts";
 
 /** A problem found by a cross-field check. */
 export interface ConfigIssue {
@@ -103,18 +104,18 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
   });
   const report = (path: Path, at: Path, message: string, warning = false) => {
     const loc = locator.locate(at);
-    const detail = redactCredentials(message);
+    const detail = redactText(message);
     (warning ? warnings : errors).push(new ConfigError({ ...loc, path: formatPath(path) }, detail));
   };
 
   let config: T | undefined;
   // A file that could not be read or parsed would make the rest look wrong; validate only complete input.
   if (complete) {
-    const parsed = await opts.schema.safeParseAsync(merged.doc, {
-      error: () => DEFAULT_MESSAGE,
-      reportInput: true,
-    });
-    if (parsed.success) {
+    const parsed = await validate(opts.schema, merged.doc);
+    if (!parsed) {
+      const first = sources[0] ?? "<config>";
+      errors.push(new ConfigError({ file: first, line: 1, col: 1, path: "" }, TOO_MANY));
+    } else if (parsed.success) {
       config = parsed.data;
       for (const issue of opts.check?.(parsed.data) ?? []) {
         report(issue.path, issue.path, issue.message, issue.severity === "warning");
@@ -150,6 +151,22 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
     locate: (path) => locator.locate(path),
     baseDirOf: (path) => locator.baseDirOf(path),
   };
+}
+
+const TOO_MANY = "too many problems to report; validation gave up";
+
+/** Validates with zod; `undefined` when zod ran out of stack (it spreads arrays of issues into calls). */
+async function validate<T>(
+  schema: z.ZodType<T>,
+  doc: Record<string, unknown>,
+): Promise<z.ZodSafeParseResult<T> | undefined> {
+  try {
+    return await schema.safeParseAsync(doc, { error: () => DEFAULT_MESSAGE, reportInput: true });
+  } catch (err) {
+    // About 150,000 problems in one array or table are enough.
+    if (err instanceof RangeError) return undefined;
+    throw err;
+  }
 }
 
 function where(loc: ConfigLocation, path: string): string {

@@ -401,6 +401,29 @@ Deno.test("loadConfig reports integers beyond 2^53 instead of rounding them", as
   assertEquals(safe.config!.config_version, 9007199254740991);
 });
 
+Deno.test("loadConfig locates an error at the end of a one-line array of 200,000 items quickly", async () => {
+  const items = Array(199_999).fill('"/p"');
+  const started = performance.now();
+  const r = await loadFiles({
+    "a.toml": `[custom_metrics]\nplugin_directories = [${items.join(", ")}, 42]\n`,
+  });
+  const ms = performance.now() - started;
+  assertEquals(r.messages, [
+    `a.toml:2:${23 + 199_999 * 6}: custom_metrics.plugin_directories[199999]: expected a string, ` +
+    "found number 42",
+  ]);
+  assert(ms < 5_000, `took ${Math.round(ms)} ms`);
+});
+
+Deno.test("loadConfig reports one error instead of crashing on too many problems", async () => {
+  const r = await loadFiles({
+    "a.toml": `[custom_metrics]\nplugin_directories = [\n${Array(300_000).fill(1).join(",\n")}]\n`,
+  });
+  assertEquals(r.messages, ["a.toml:1:1: too many problems to report; validation gave up"]);
+  assert(r.errors[0] instanceof ConfigError);
+  assert(!r.ok);
+});
+
 Deno.test("loadConfig rejects include and extends at their keys", async () => {
   const r = await loadFiles({
     "a.toml": 'include = ["conf.d/*.toml"]\nextends = "base.toml"\n[custom_metrics]\n',
@@ -512,6 +535,37 @@ Deno.test("loadConfig redacts credentials in messages", async () => {
       () => [{ path: ["custom_metrics"], message: "cannot reach postgresql://u:S3cr3t-Pa55@h/db" }],
   });
   assertEquals(r.messages, ["a.toml:1:2: custom_metrics: cannot reach postgresql://u:***@h/db"]);
+});
+
+Deno.test("loadConfig masks credentials in a found value before shortening it", async () => {
+  const schema = z.strictObject({
+    url: z.string().startsWith("http"),
+    mirror: z.string().startsWith("http"),
+    backup: z.string().startsWith("http"),
+    dsn: z.string().startsWith("http"),
+  });
+  const pass = "Hunter2-SuperSecret-Passphrase-0123456789-abcdefghij";
+  const text = `url = "ftp://monitor:${pass}@example.com/"\n` +
+    `mirror = "ftp://${pass}@example.com/"\n` +
+    `backup = "ftp://monitor:${pass}@example.com/${"p".repeat(60)}"\n` +
+    `dsn = "Server=db;Password=${pass};Database=metrics-and-more-metrics"\n`;
+  const r = await loadFiles({ "a.toml": text }, { schema });
+  assertEquals(r.messages, [
+    'a.toml:1:1: url: expected a string starting with "http", found string "ftp://monitor:***@example.com/"',
+    'a.toml:2:1: mirror: expected a string starting with "http", found string "ftp://***@example.com/"',
+    'a.toml:3:1: backup: expected a string starting with "http", found string ' +
+    `"ftp://monitor:***@example.com/${"p".repeat(27)}..."`,
+    'a.toml:4:1: dsn: expected a string starting with "http", found string ' +
+    '"Server=db;Password=***;Database=metrics-and-more-metrics"',
+  ]);
+  for (const m of r.messages) assertNotIncludes(m, "Hunter2");
+});
+
+Deno.test("loadConfig masks a URL userinfo without a password in any message", async () => {
+  const r = await loadFiles({ "a.toml": SOURCE }, {
+    check: () => [{ path: ["custom_metrics"], message: "cannot reach https://ghp_Tok3n@h/x" }],
+  });
+  assertEquals(r.messages, ["a.toml:1:2: custom_metrics: cannot reach https://***@h/x"]);
 });
 
 Deno.test("loadConfig locate points at keys and falls back to the nearest ancestor", async () => {

@@ -21,6 +21,20 @@ export interface Origin {
 export interface OriginNode {
   origin: Origin;
   kids: Map<string | number, OriginNode>;
+  /**
+   * Copied whole from `origin.layer`: a child without a node of its own was
+   * written at the same path below `origin.path`. Saves a node per element of
+   * a big array.
+   */
+  whole?: boolean;
+}
+
+/** The node of `seg` below `node`, derived when `node` was copied whole. */
+function kidOf(node: OriginNode, seg: string | number): OriginNode | undefined {
+  const kid = node.kids.get(seg);
+  if (kid || !node.whole) return kid;
+  const { layer, path } = node.origin;
+  return { origin: { layer, path: [...path, seg] }, kids: new Map(), whole: true };
 }
 
 /** The merged document, its origins, and merge warnings. */
@@ -90,14 +104,15 @@ function mergeTables(
   for (const [k, v] of Object.entries(base)) setOwn(out, k, v);
   const kids = new Map(baseNode.kids);
   for (const [k, v] of Object.entries(over)) {
-    const old = kids.get(k);
-    const [value, node] = Object.hasOwn(base, k) && old
+    const old = Object.hasOwn(base, k) ? kidOf(baseNode, k) : undefined;
+    const [value, node] = old
       ? mergeValue(base[k], old, v, [...overPath, k], ctx)
       : fresh(v, ctx.layer, [...overPath, k]);
     setOwn(out, k, value);
     kids.set(k, node);
   }
-  return [out, { origin: baseNode.origin, kids }];
+  // Keys only the base has still come from where the base came from.
+  return [out, { origin: baseNode.origin, kids, whole: baseNode.whole }];
 }
 
 function mergeByName(
@@ -107,7 +122,7 @@ function mergeByName(
   overPath: Path,
   ctx: Ctx,
 ): Merge {
-  const items: Merge[] = base.map((v, i) => [v, baseNode.kids.get(i) ?? baseNode]);
+  const items: Merge[] = base.map((v, i) => [v, kidOf(baseNode, i) ?? baseNode]);
   over.forEach((item, j) => {
     const path = [...overPath, j];
     const at = items.findIndex(([v]) => (v as Record<string, unknown>).name === item.name);
@@ -150,25 +165,17 @@ function mergeByName(
 
 /** A copy of `value` with every part attributed to `layer`. */
 function fresh(value: unknown, layer: number, path: Path): Merge {
-  const node: OriginNode = { origin: { layer, path }, kids: new Map() };
-  if (Array.isArray(value)) {
-    const out = value.map((v, i) => {
-      const [copy, kid] = fresh(v, layer, [...path, i]);
-      node.kids.set(i, kid);
-      return copy;
-    });
-    return [out, node];
-  }
+  return [copy(value), { origin: { layer, path }, kids: new Map(), whole: true }];
+}
+
+function copy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copy);
   if (isTable(value)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const [copy, kid] = fresh(v, layer, [...path, k]);
-      setOwn(out, k, copy);
-      node.kids.set(k, kid);
-    }
-    return [out, node];
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, copy(v));
+    return out;
   }
-  return [value, node];
+  return value;
 }
 
 /** Answers "where was this key written" for a merged document. */
@@ -203,7 +210,7 @@ export class Locator {
   #deepest(path: Path): Origin {
     let node = this.#origins;
     for (const seg of path) {
-      const kid = node.kids.get(seg);
+      const kid = kidOf(node, seg);
       if (!kid) break;
       node = kid;
     }

@@ -27,16 +27,50 @@ export function pathKey(path: Path): string {
  */
 export class PositionMap {
   #map = new Map<string, { pos: Position; explicit: boolean }>();
+  /**
+   * Array elements and array-of-tables entries, recorded in order, by the
+   * array's key: a map entry per element is too slow for a million elements.
+   */
+  #elements = new Map<string, Position[]>();
 
   /** Records `path` at `pos`. */
   set(path: Path, pos: Position, explicit = true): void {
+    const last = path[path.length - 1];
+    if (typeof last === "number") {
+      this.elements(path.slice(0, -1))(last, pos);
+      return;
+    }
     const key = pathKey(path);
     const old = this.#map.get(key);
     if (!old || (explicit && !old.explicit)) this.#map.set(key, { pos, explicit });
   }
 
+  /**
+   * Records the elements of the array at `path`, which come in order: cheaper
+   * than {@linkcode set} per element. Positions of elements are always explicit;
+   * the first one recorded wins.
+   */
+  elements(path: Path): (index: number, pos: Position) => void {
+    const key = pathKey(path);
+    const list = this.#elements.get(key) ?? [];
+    this.#elements.set(key, list);
+    return (index, pos) => {
+      if (index === list.length) list.push(pos);
+      else if (index > list.length) {
+        // Out of order: kept like any other path.
+        const at = pathKey([...path, index]);
+        if (!this.#map.has(at)) this.#map.set(at, { pos, explicit: true });
+      }
+    };
+  }
+
   /** The position of exactly `path`. */
   get(path: Path): Position | undefined {
+    const last = path[path.length - 1];
+    if (typeof last === "number") {
+      const listed = this.#elements.get(pathKey(path.slice(0, -1)))?.[last];
+      if (listed) return listed;
+    }
     return this.#map.get(pathKey(path))?.pos;
   }
 
@@ -51,9 +85,20 @@ export class PositionMap {
 
   /** Number of recorded paths. */
   get size(): number {
-    return this.#map.size;
+    let n = this.#map.size;
+    for (const list of this.#elements.values()) n += list.length;
+    return n;
   }
 }
+
+/**
+ * Documents nested deeper than this many keys and indices are rejected
+ * (`layer.ts`), so the scanner records no path longer than `MAX_DEPTH + 1`:
+ * enough to locate the first level too many, and no more work for a
+ * pathological `a.a.a...` key of a million parts.
+ */
+export const MAX_DEPTH = 64;
+const MAX_RECORDED = MAX_DEPTH + 1;
 
 /** Number of code points in a string (a surrogate pair counts once). */
 export function codePoints(s: string): number {
@@ -101,6 +146,8 @@ class Scanner {
   /** Entries so far of each array of tables, by resolved path. */
   readonly tableArrays = new Map<string, number>();
   readonly lineStarts: number[] = [0];
+  /** The last position computed; positions are asked for mostly in text order. */
+  last = { index: 0, line: 0, col: 1 };
 
   constructor(text: string) {
     this.s = text;
@@ -127,11 +174,22 @@ class Scanner {
       if (this.lineStarts[mid] <= index) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, col: codePoints(this.s.slice(this.lineStarts[lo], index)) + 1 };
+    // Count on from the last position when it is on this line and not past `index`:
+    // linear, not quadratic, in the length of a one-line array of a million items.
+    const resume = this.last.line === lo && this.last.index <= index;
+    const start = resume ? this.last.index : this.lineStarts[lo];
+    let col = resume ? this.last.col : 1;
+    for (let i = start; i < index; i++) {
+      // The second half of a surrogate pair belongs to the code point before it.
+      const low = (this.s.charCodeAt(i) & 0xfc00) === 0xdc00;
+      if (!low || i === start || (this.s.charCodeAt(i - 1) & 0xfc00) !== 0xd800) col++;
+    }
+    this.last = { index, line: lo, col };
+    return { line: lo + 1, col };
   }
 
   record(path: Path, at: number, explicit = true): void {
-    this.map.set(path, this.pos(at), explicit);
+    if (path.length <= MAX_RECORDED) this.map.set(path, this.pos(at), explicit);
   }
 
   /** Spaces and tabs. */
@@ -160,6 +218,7 @@ class Scanner {
     this.i += isArray ? 2 : 1;
     const path: (string | number)[] = [];
     keys.forEach((k, n) => {
+      if (path.length >= MAX_RECORDED) return; // deeper paths are not recorded
       path.push(k.name);
       const last = n === keys.length - 1;
       this.record(path, k.at, last && !isArray);
@@ -180,6 +239,7 @@ class Scanner {
     const keys = this.key();
     const path = [...table];
     keys.forEach((k, n) => {
+      if (path.length > MAX_RECORDED) return; // deeper paths are not recorded
       path.push(k.name);
       this.record(path, k.at, n === keys.length - 1);
     });
@@ -259,22 +319,31 @@ class Scanner {
   /** Any value at `path`. */
   value(path: Path): void {
     const c = this.s[this.i];
+    if (c === "[") this.array(path);
+    else if (c === "{") this.inlineTable(path);
+    else this.leaf();
+  }
+
+  /** A string or a scalar. */
+  leaf(): void {
+    const c = this.s[this.i];
     if (c === '"' || c === "'") {
       if (this.s.startsWith(c.repeat(3), this.i)) this.multilineString(c);
       else if (c === '"') this.basicString();
       else this.literalString();
-    } else if (c === "[") this.array(path);
-    else if (c === "{") this.inlineTable(path);
-    else this.scalar();
+    } else this.scalar();
   }
 
   array(path: Path): void {
     this.i++;
+    const record = path.length < MAX_RECORDED ? this.map.elements(path) : undefined;
     for (let n = 0;; n++) {
       this.skipTrivia();
       if (this.s[this.i] === "]" || this.i >= this.s.length) break;
-      this.record([...path, n], this.i);
-      this.value([...path, n]);
+      record?.(n, this.pos(this.i));
+      // Only a nested array or table needs the element's path.
+      if (this.s[this.i] === "[" || this.s[this.i] === "{") this.value([...path, n]);
+      else this.leaf();
       this.skipTrivia();
       if (this.s[this.i] === ",") this.i++;
     }

@@ -210,6 +210,23 @@ Deno.test("scanPositions counts columns in code points and handles CRLF", () => 
   assertEquals(map.get(["t", "y"]), { line: 4, col: 1 });
 });
 
+Deno.test("scanPositions counts columns along a one-line array of 200,000 items in linear time", () => {
+  const n = 200_000;
+  const items = Array.from({ length: n }, (_, i) => (i % 2 ? '"😀"' : "1"));
+  const text = `x = [${items.join(",")}]\ny = [{ a = "😀" }, { b = 1 }]\n`;
+  const started = performance.now();
+  const map = scanPositions(text);
+  const ms = performance.now() - started;
+  // Each item is followed by a comma; "😀" is one code point (two UTF-16 units).
+  const col = (i: number) => 6 + Math.floor(i / 2) * 6 + (i % 2) * 2;
+  for (const i of [0, 1, 2, 3, 1_001, n - 2, n - 1]) {
+    assertEquals(map.get(["x", i]), { line: 1, col: col(i) }, `x[${i}]`);
+  }
+  assertEquals(map.get(["x", n]), undefined);
+  assertEquals(map.get(["y", 1, "b"]), { line: 2, col: 21 });
+  assert(ms < 5_000, `took ${Math.round(ms)} ms`);
+});
+
 Deno.test("PositionMap.nearest falls back to the closest recorded ancestor, then 1:1", () => {
   const map = scanPositions("[a]\nb = { c = 1 }\n");
   assertEquals(map.nearest(["a", "b", "missing", 3]), { line: 2, col: 1 });
@@ -222,4 +239,20 @@ Deno.test("PositionMap.nearest falls back to the closest recorded ancestor, then
   assertEquals(empty.get(["k"]), { line: 2, col: 2 });
   empty.set(["k"], { line: 4, col: 4 });
   assertEquals(empty.get(["k"]), { line: 4, col: 4 });
+});
+
+Deno.test("PositionMap keeps the first position of an array element, also out of order", () => {
+  const map = new PositionMap();
+  map.set(["a", 0], { line: 1, col: 1 });
+  map.set(["a", 0], { line: 9, col: 9 });
+  map.set(["a", 2], { line: 3, col: 3 });
+  map.set(["a", 2], { line: 9, col: 9 });
+  map.set(["a", 1], { line: 2, col: 2 });
+  assertEquals([0, 1, 2, 3].map((i) => map.get(["a", i])), [
+    { line: 1, col: 1 },
+    { line: 2, col: 2 },
+    { line: 3, col: 3 },
+    undefined,
+  ]);
+  assertEquals(map.size, 3);
 });

@@ -6,12 +6,13 @@
 import { stringify } from "smol-toml";
 import { REDACTED, Redactor } from "../core/mod.ts";
 import { isTable, setOwn } from "./path.ts";
-import { isSecretKey } from "./secrets.ts";
+import { isSecretKey, redactText } from "./secrets.ts";
 
 /**
  * Renders a merged document as TOML. Values of secret-looking keys
  * (`password`, `token`, `api_key`, `Authorization` in `headers`...) become
- * `***`, as do URL passwords (`postgresql://user:***@host/db`) and every value
+ * `***`, as do URL passwords (`postgresql://user:***@host/db`), userinfos
+ * without a password (`https://***@host`) and every value
  * the redactor knows. The input is not modified.
  *
  * @example Printing a config
@@ -32,7 +33,7 @@ function redactValue(
   secret: boolean,
   key: string | undefined,
 ): unknown {
-  if (typeof value === "string") return secret ? REDACTED : redactor.redact(value);
+  if (typeof value === "string") return secret ? REDACTED : redactText(redactor.redact(value));
   if (typeof value === "number" || typeof value === "bigint") return secret ? REDACTED : value;
   if (Array.isArray(value)) return value.map((v) => redactValue(v, redactor, secret, key));
   if (isTable(value)) {

@@ -59,6 +59,31 @@ Deno.test("renderConfig masks secret keys, header credentials and URL passwords"
   assertEquals(back.custom_metrics.sources[0].queries[0].params, ["mysql://root:***@h/x"]);
 });
 
+Deno.test("renderConfig masks URL tokens and secrets named by short words", () => {
+  const raw = {
+    source: {
+      url: `https://${SECRET}@example.com/x`,
+      env: { MYSQL_PWD: SECRET, REDIS_PASS: SECRET, SSH_PASSPHRASE: SECRET, PASSENGER: "Ann" },
+      private_key: SECRET,
+      credentials: SECRET,
+      client_secret: SECRET,
+      compass: "north",
+    },
+  };
+  const text = renderConfig(raw);
+  assertNotIncludes(text, SECRET);
+  assertEquals(JSON.parse(JSON.stringify(parse(text))), {
+    source: {
+      url: "https://***@example.com/x",
+      env: { MYSQL_PWD: "***", REDIS_PASS: "***", SSH_PASSPHRASE: "***", PASSENGER: "Ann" },
+      private_key: "***",
+      credentials: "***",
+      client_secret: "***",
+      compass: "north",
+    },
+  });
+});
+
 Deno.test("renderConfig masks values the redactor knows, wherever they appear", () => {
   const redactor = new Redactor();
   redactor.add(SECRET);

@@ -1,24 +1,53 @@
 /**
  * Which config keys hold secrets, so their values are neither printed by
- * `config print` nor quoted in error messages.
+ * `config print` nor quoted in error messages, and how credentials inside
+ * printed text are masked.
  * @module
  */
+import { redactCredentials, REDACTED } from "../core/mod.ts";
 
 const SECRET_KEY =
   /passw(or)?d|^pwd$|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|authorization|credential/i;
+// Short or common words count only as a whole part of the name (`REDIS_PASS`, not `compass`).
+const SECRET_PART =
+  /(^|[_.-])(pwd|pass|passwd|password|passphrase|secret|token|api[-_]?key|private[-_]?key|credentials?)([_.-]|$)/i;
 const SECRET_HEADER = /^(cookie|set-cookie|proxy-authorization|x-api-key|x-auth[-_a-z]*)$/i;
 
 /**
  * Whether the value of `key` is a secret. `parent` is the enclosing table's
  * key: inside `headers` tables a few more names count (cookies, `X-Auth-*`).
+ * Names are also split at camelCase humps (`redisPass`).
  *
  * @example Secret keys
  * ```ts
  * isSecretKey("db_password"); // true
+ * isSecretKey("MYSQL_PWD"); // true
  * isSecretKey("Cookie", "headers"); // true
  * isSecretKey("interval"); // false
+ * isSecretKey("passenger"); // false
  * ```
  */
 export function isSecretKey(key: string, parent?: string): boolean {
-  return SECRET_KEY.test(key) || (parent === "headers" && SECRET_HEADER.test(key));
+  return SECRET_KEY.test(key) ||
+    SECRET_PART.test(key.replace(/([a-z0-9])(?=[A-Z])/g, "$1_")) ||
+    (parent === "headers" && SECRET_HEADER.test(key));
+}
+
+// A userinfo without a password is a token (`https://ghp_xxx@host`); core's
+// `redactCredentials` is gaining the same rule, this keeps config safe meanwhile.
+const URL_TOKEN = /([a-z][a-z0-9+.\-]*:\/\/)[^\s/?#@:]+@/gi;
+
+/**
+ * Masks credentials in text that is about to be printed: URL passwords
+ * (`scheme://user:***@host`), whole userinfos without a password
+ * (`scheme://***@host`) and `password=`-style pairs.
+ *
+ * @example Masking URLs
+ * ```ts
+ * redactText("ftp://monitor:hunter2@example.com/"); // "ftp://monitor:***@example.com/"
+ * redactText("https://ghp_abc@example.com/"); // "https://***@example.com/"
+ * ```
+ */
+export function redactText(text: string): string {
+  return redactCredentials(text).replace(URL_TOKEN, `$1${REDACTED}@`);
 }
