@@ -3,7 +3,7 @@
  * errors, and building the logger from flags, environment and config.
  * @module
  */
-import { type Document, loadDocument } from "../agent/mod.ts";
+import { Agent, type AgentOptions, type Document, loadDocument } from "../agent/mod.ts";
 import type { LoadResult } from "../config/mod.ts";
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel, Redactor } from "../core/mod.ts";
 import { builtinSourceKinds } from "../sources/mod.ts";
@@ -84,5 +84,26 @@ export function buildLogger(
     write: (line) => io.stderr(line),
     now: () => io.clock.now(),
     redactor,
+  });
+}
+
+/** Builds the agent for a loaded configuration; `overrides` adjust it per command. */
+export function newAgent(
+  loaded: Loaded,
+  io: CliIO,
+  logger: Logger,
+  overrides: Partial<AgentOptions> = {},
+): Agent {
+  const { result, files, redactor } = loaded;
+  return new Agent({
+    config: result.config,
+    kinds: builtinSourceKinds,
+    platform: io.platform,
+    logger,
+    clock: io.clock,
+    redactor,
+    files,
+    baseDirOf: (i) => result.baseDirOf(["custom_metrics", "sources", i]),
+    ...overrides,
   });
 }

@@ -2,10 +2,8 @@
  * `sextant once`: one collection cycle, printed as JSON, Prometheus text or a table.
  * @module
  */
-import { Agent } from "../agent/mod.ts";
 import type { Sample } from "../core/mod.ts";
-import { builtinSourceKinds } from "../sources/mod.ts";
-import { buildLogger, type GlobalFlags, loadOrReport } from "./context.ts";
+import { buildLogger, type GlobalFlags, loadOrReport, newAgent } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
 
 /** Output formats of `once`. */
@@ -24,17 +22,7 @@ export async function onceCommand(flags: GlobalFlags, format: string, io: CliIO)
     doc,
     redactor,
   );
-  const agent = new Agent({
-    config: doc,
-    kinds: builtinSourceKinds,
-    platform: io.platform,
-    logger,
-    clock: io.clock,
-    redactor,
-    baseDirOf: (i) => result.baseDirOf(["custom_metrics", "sources", i]),
-    exporters: [],
-    selfMetrics: false,
-  });
+  const agent = newAgent(loaded, io, logger, { exporters: [], selfMetrics: false });
   await agent.pipeline.start();
   const results = await agent.collectOnce();
   const samples = results.flatMap((r) => r.samples);

@@ -2,10 +2,9 @@
  * `sextant run`: the collector, until SIGINT or SIGTERM.
  * @module
  */
-import { Agent, startAdmin } from "../agent/mod.ts";
+import { startAdmin } from "../agent/mod.ts";
 import { ConnectError, errorMessage, type HttpServer } from "../core/mod.ts";
-import { builtinSourceKinds } from "../sources/mod.ts";
-import { buildLogger, type GlobalFlags, loadOrReport } from "./context.ts";
+import { buildLogger, type GlobalFlags, loadOrReport, newAgent } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
 
 /** Runs the collector; resolves with the exit code after a graceful shutdown. */
@@ -33,17 +32,7 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
     });
   }
 
-  const agent = new Agent({
-    config: doc,
-    kinds: builtinSourceKinds,
-    platform: io.platform,
-    logger,
-    clock: io.clock,
-    redactor,
-    files,
-    baseDirOf: (i) => result.baseDirOf(["custom_metrics", "sources", i]),
-    writeConsole: (line) => io.stdout(line),
-  });
+  const agent = newAgent(loaded, io, logger, { writeConsole: (line) => io.stdout(line) });
 
   let admin: HttpServer | undefined;
   try {

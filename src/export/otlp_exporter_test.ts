@@ -11,7 +11,7 @@ import {
   type OtlpReceiver,
   type ReceivedMetric,
   startOtlpReceiver,
-} from "./testdata/otlp_receiver.ts";
+} from "../../tests/support/otlp_receiver.ts";
 
 const SECRET = "s3cr3t-t0ken-value";
 

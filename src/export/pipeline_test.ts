@@ -12,7 +12,7 @@ import { platform } from "../runtime/mod.ts";
 import { DEFAULT_EXPORTERS, resourceSchema } from "./config.ts";
 import { createExportPipeline } from "./pipeline.ts";
 import { captureLogger, makePipeline, sample } from "./testdata/helpers.ts";
-import { find, parsePromText } from "./testdata/prom_text.ts";
+import { find, parsePromText } from "../../tests/support/prom_text.ts";
 
 Deno.test("createExportPipeline refuses two exporters with the same name", () => {
   const err = assertThrows(

@@ -4,8 +4,8 @@ import { platform } from "../runtime/mod.ts";
 import { ExporterStats } from "./exporter_status.ts";
 import { listenerUrl, PrometheusEndpoint } from "./prometheus_exporter.ts";
 import { captureLogger, makePipeline, sample } from "./testdata/helpers.ts";
-import { assertPromtoolClean } from "./testdata/promtool.ts";
-import { find, parsePromText } from "./testdata/prom_text.ts";
+import { assertPromtoolClean } from "../../tests/support/promtool.ts";
+import { find, parsePromText } from "../../tests/support/prom_text.ts";
 
 const PROM = { type: "prometheus", listen: "127.0.0.1:0" };
 

@@ -14,8 +14,8 @@ import {
 } from "./prometheus_names.ts";
 import { escapeHelp, escapeLabelValue, serializePrometheus } from "./prometheus_serializer.ts";
 import { makePipeline, sample } from "./testdata/helpers.ts";
-import { assertPromtoolClean } from "./testdata/promtool.ts";
-import { find, parsePromText } from "./testdata/prom_text.ts";
+import { assertPromtoolClean } from "../../tests/support/promtool.ts";
+import { find, parsePromText } from "../../tests/support/prom_text.ts";
 
 Deno.test("prometheusMetricName turns dots and other characters into single underscores", () => {
   assertEquals(

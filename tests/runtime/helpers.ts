@@ -4,6 +4,7 @@
  * @module
  */
 import { assert, assertEquals, waitFor } from "../assert.ts";
+import { PROMTOOL, promtoolCheck as runPromtool } from "../support/promtool.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 export const DENO = Deno.execPath();
@@ -100,27 +101,18 @@ export async function startCollector(
 export async function promtoolCheck(
   body: string,
 ): Promise<{ ok: boolean; output: string } | undefined> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("promtool", {
-      args: ["check", "metrics"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch {
+  if (!PROMTOOL) {
     if (Deno.env.get("CI") === "true") {
       throw new Error("promtool is not installed (apt-get install prometheus)");
     }
     console.warn("skipping promtool check: promtool is not installed (apt-get install prometheus)");
     return undefined;
   }
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(body));
-  await w.close();
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { ok: out.code === 0, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
+  const r = await runPromtool(body);
+  return {
+    ok: r.code === 0 && r.output.replace(/^.*SUCCESS.*$/m, "").trim() === "",
+    output: r.output,
+  };
 }
 
 /** Scrapes, checks with promtool, checks /status, and stops the collector gracefully. */

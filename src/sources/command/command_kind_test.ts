@@ -2,7 +2,12 @@ import { assert, assertEquals, assertMatch, waitFor } from "../../../tests/asser
 import { parse as parseToml } from "smol-toml";
 import { CollectError, TimeoutError } from "../../core/mod.ts";
 import { commandKind } from "./mod.ts";
-import { configFor, RecordingAccumulator, schemaIssues, testDeps } from "./_test_helpers.ts";
+import {
+  configFor,
+  RecordingAccumulator,
+  schemaIssues,
+  testDeps,
+} from "../../../tests/support/source_harness.ts";
 
 async function collectOnce(
   table: Record<string, unknown>,

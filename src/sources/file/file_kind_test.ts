@@ -4,7 +4,12 @@ import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 import { CollectError } from "../../core/mod.ts";
 import { fileKind, formatOfPath } from "./mod.ts";
-import { configFor, RecordingAccumulator, schemaIssues, testDeps } from "./_test_helpers.ts";
+import {
+  configFor,
+  RecordingAccumulator,
+  schemaIssues,
+  testDeps,
+} from "../../../tests/support/source_harness.ts";
 
 async function collectOnce(table: Record<string, unknown>, baseDir: string) {
   const deps = testDeps(baseDir);

@@ -3,7 +3,12 @@ import { parse as parseToml } from "smol-toml";
 import { CollectError, ConnectError, TimeoutError } from "../../core/mod.ts";
 import { httpKind } from "./mod.ts";
 import { requestDeadline } from "./http_source.ts";
-import { configFor, RecordingAccumulator, schemaIssues, testDeps } from "./_test_helpers.ts";
+import {
+  configFor,
+  RecordingAccumulator,
+  schemaIssues,
+  testDeps,
+} from "../../../tests/support/source_harness.ts";
 
 const PASSWORD = "S3cr3t-Pa55";
 

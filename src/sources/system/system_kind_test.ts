@@ -3,7 +3,12 @@ import { parse as parseToml } from "smol-toml";
 import { CollectError, type Platform } from "../../core/mod.ts";
 import { platform } from "../../runtime/mod.ts";
 import { systemKind } from "./mod.ts";
-import { configFor, RecordingAccumulator, schemaIssues, testDeps } from "./_test_helpers.ts";
+import {
+  configFor,
+  RecordingAccumulator,
+  schemaIssues,
+  testDeps,
+} from "../../../tests/support/source_harness.ts";
 
 const ALL = [
   "cpu.utilization",

@@ -1,11 +1,11 @@
 /**
- * Test helpers of this source kind (not shipped): a recording accumulator,
+ * Test harness shared by the source kinds' tests: a recording accumulator,
  * real dependencies with a capturing logger, and configs built through the
  * real schema.
  * @module
  */
 import { z } from "zod";
-import { commonSourceFields } from "../../config/mod.ts";
+import { commonSourceFields } from "../../src/config/mod.ts";
 import {
   type Accumulator,
   type CommonSourceConfig,
@@ -15,8 +15,8 @@ import {
   type SourceDeps,
   type SourceKind,
   systemClock,
-} from "../../core/mod.ts";
-import { platform } from "../../runtime/mod.ts";
+} from "../../src/core/mod.ts";
+import { platform } from "../../src/runtime/mod.ts";
 
 /** Records what a collection reported. */
 export class RecordingAccumulator implements Accumulator {

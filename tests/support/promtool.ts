@@ -3,7 +3,7 @@
  * promtool the step is skipped with a visible reason, or fails under `CI=true`.
  * @module
  */
-import { assertEquals } from "../../../tests/assert.ts";
+import { assertEquals } from "../assert.ts";
 
 const CANDIDATES = [Deno.env.get("PROMTOOL"), "/usr/bin/promtool", "/usr/local/bin/promtool"];
 
