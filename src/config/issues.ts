@@ -7,10 +7,11 @@
  * @module
  */
 import type { z } from "zod";
+import { redactCredentials } from "../core/mod.ts";
 import { isTable, lookup } from "./path.ts";
 import type { Path } from "./positions.ts";
 import { allowedKeys } from "./schema_walk.ts";
-import { isSecretKey, redactText } from "./secrets.ts";
+import { isSecretKey } from "./secrets.ts";
 import { didYouMean } from "./suggest.ts";
 
 /** What the error map returns: "no message of the schema's own". */
@@ -332,7 +333,7 @@ export function describe(value: unknown, path: Path): string {
   if (typeof value === "string") {
     if (hidden) return "a string (value hidden)";
     // Mask first: cutting the text short could cut off what marks a credential (the '@').
-    const masked = [...redactText(value)];
+    const masked = [...redactCredentials(value)];
     const shown = masked.length > 60 ? masked.slice(0, 57).join("") + "..." : masked.join("");
     return `string ${q(shown)}`;
   }

@@ -5,14 +5,13 @@
  * @module
  */
 import type { z } from "zod";
-import { ConfigError } from "../core/mod.ts";
+import { ConfigError, redactCredentials } from "../core/mod.ts";
 import type { ConfigLocation, Platform } from "../core/mod.ts";
 import { DEFAULT_MESSAGE, describeIssues } from "./issues.ts";
 import { type Layer, parseLayer, readLayer } from "./layer.ts";
 import { Locator, mergeLayers } from "./merge.ts";
 import { formatPath } from "./path.ts";
 import type { Path } from "./positions.ts";
-import { redactText } from "./secrets.ts";
 
 /** A problem found by a cross-field check. */
 export interface ConfigIssue {
@@ -104,7 +103,7 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
   });
   const report = (path: Path, at: Path, message: string, warning = false) => {
     const loc = locator.locate(at);
-    const detail = redactText(message);
+    const detail = redactCredentials(message);
     (warning ? warnings : errors).push(new ConfigError({ ...loc, path: formatPath(path) }, detail));
   };
 

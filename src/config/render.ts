@@ -4,9 +4,9 @@
  * @module
  */
 import { stringify } from "smol-toml";
-import { REDACTED, Redactor } from "../core/mod.ts";
+import { redactCredentials, REDACTED, Redactor } from "../core/mod.ts";
 import { isTable, setOwn } from "./path.ts";
-import { isSecretKey, redactText } from "./secrets.ts";
+import { isSecretKey } from "./secrets.ts";
 
 /**
  * Renders a merged document as TOML. Values of secret-looking keys
@@ -33,7 +33,9 @@ function redactValue(
   secret: boolean,
   key: string | undefined,
 ): unknown {
-  if (typeof value === "string") return secret ? REDACTED : redactText(redactor.redact(value));
+  if (typeof value === "string") {
+    return secret ? REDACTED : redactCredentials(redactor.redact(value));
+  }
   if (typeof value === "number" || typeof value === "bigint") return secret ? REDACTED : value;
   if (Array.isArray(value)) return value.map((v) => redactValue(v, redactor, secret, key));
   if (isTable(value)) {

@@ -4,7 +4,6 @@
  * printed text are masked.
  * @module
  */
-import { redactCredentials, REDACTED } from "../core/mod.ts";
 
 const SECRET_KEY =
   /passw(or)?d|^pwd$|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|authorization|credential/i;
@@ -31,23 +30,4 @@ export function isSecretKey(key: string, parent?: string): boolean {
   return SECRET_KEY.test(key) ||
     SECRET_PART.test(key.replace(/([a-z0-9])(?=[A-Z])/g, "$1_")) ||
     (parent === "headers" && SECRET_HEADER.test(key));
-}
-
-// A userinfo without a password is a token (`https://ghp_xxx@host`); core's
-// `redactCredentials` is gaining the same rule, this keeps config safe meanwhile.
-const URL_TOKEN = /([a-z][a-z0-9+.\-]*:\/\/)[^\s/?#@:]+@/gi;
-
-/**
- * Masks credentials in text that is about to be printed: URL passwords
- * (`scheme://user:***@host`), whole userinfos without a password
- * (`scheme://***@host`) and `password=`-style pairs.
- *
- * @example Masking URLs
- * ```ts
- * redactText("ftp://monitor:hunter2@example.com/"); // "ftp://monitor:***@example.com/"
- * redactText("https://ghp_abc@example.com/"); // "https://***@example.com/"
- * ```
- */
-export function redactText(text: string): string {
-  return redactCredentials(text).replace(URL_TOKEN, `$1${REDACTED}@`);
 }

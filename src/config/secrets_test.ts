@@ -1,4 +1,5 @@
-import { isSecretKey, redactText } from "./secrets.ts";
+import { redactCredentials } from "../core/mod.ts";
+import { isSecretKey } from "./secrets.ts";
 import { assertEquals } from "./testdata/assert.ts";
 
 Deno.test("isSecretKey recognises short secret words as whole parts of a name", () => {
@@ -42,7 +43,7 @@ Deno.test("isSecretKey recognises short secret words as whole parts of a name", 
   }
 });
 
-Deno.test("redactText masks URL passwords and userinfos without a password", () => {
+Deno.test("redactCredentials masks URL passwords and userinfos without a password", () => {
   const cases: [string, string][] = [
     ["ftp://monitor:Hunter2@example.com/", "ftp://monitor:***@example.com/"],
     ["https://ghp_Tok3n@example.com/x", "https://***@example.com/x"],
@@ -57,7 +58,7 @@ Deno.test("redactText masks URL passwords and userinfos without a password", () 
     ],
   ];
   for (const [text, expected] of cases) {
-    assertEquals(redactText(text), expected, text);
-    assertEquals(redactText(expected), expected, expected);
+    assertEquals(redactCredentials(text), expected, text);
+    assertEquals(redactCredentials(expected), expected, expected);
   }
 });
