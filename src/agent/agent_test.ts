@@ -27,6 +27,7 @@ const testKind: SourceKind<{ mode: string; value: number }> = {
       "stuck_stop",
       "ignore_abort",
       "many_errors",
+      "details",
     ]),
     value: z.number().default(1),
   },
@@ -63,6 +64,14 @@ const testKind: SourceKind<{ mode: string; value: number }> = {
         if (config.mode === "partial") acc.addError(new Error("second query failed"), "q2");
         return Promise.resolve();
       },
+      ...(config.mode === "details"
+        ? {
+          details: () => {
+            if (stops > 0) throw new Error("pool gone, password hunter2-secret");
+            return { pool_size: 3, waiting: 0 };
+          },
+        }
+        : {}),
       stop() {
         stops++;
         return config.mode === "stuck_stop" ? new Promise<void>(() => {}) : Promise.resolve();
@@ -284,4 +293,19 @@ Deno.test("agent logs a few collection errors and counts the rest", async () => 
     lines.some((l) => /more collection errors not logged count=495/.test(l)),
     lines.join("\n"),
   );
+});
+
+Deno.test("agent status carries a source's own details, and a redacted error when they throw", async () => {
+  const agent = makeAgent(makeDoc([
+    { name: "d", type: "test", mode: "details" },
+    { name: "plain", type: "test", mode: "ok" },
+  ]));
+  const before = agent.status().sources;
+  assertEquals(before[0].details, { pool_size: 3, waiting: 0 });
+  assertEquals("details" in before[1], false);
+  await agent.collectOnce(); // stops the sources: details now throw
+  const after = agent.status().sources[0].details as { error: string };
+  assertMatch(after.error, /^pool gone, password \*+|pool gone/);
+  assert(!after.error.includes("hunter2-secret"), after.error);
+  await agent.pipeline.stop();
 });

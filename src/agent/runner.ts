@@ -48,6 +48,8 @@ export interface SourceStatus {
   last_errors: ItemError[];
   /** Recent collection durations, oldest first. */
   recent_durations_ms: number[];
+  /** What the source reports of itself (`Source.details`), when it does. */
+  details?: Record<string, unknown>;
 }
 
 const RECENT = 30;
@@ -98,7 +100,15 @@ export class SourceRunner {
 
   /** A snapshot of the status. */
   status(): SourceStatus {
-    return structuredClone(this.#status);
+    const status = structuredClone(this.#status);
+    if (this.source.details) {
+      try {
+        status.details = this.source.details();
+      } catch (err) {
+        status.details = { error: this.#redactor.redact(errorMessage(err)) };
+      }
+    }
+    return status;
   }
 
   /** True while the source's last start or collect has not settled, even after its run was aborted. */

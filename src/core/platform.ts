@@ -61,6 +61,14 @@ export interface FileInfo {
   mtimeMs: number;
 }
 
+/** A directory entry. */
+export interface DirEntry {
+  name: string;
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymlink: boolean;
+}
+
 /** Signals the collector reacts to. */
 export type ProcessSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
@@ -84,6 +92,14 @@ export interface Platform {
   writeTextFile(path: string, text: string): Promise<void>;
   /** `null` when the path does not exist. */
   stat(path: string): Promise<FileInfo | null>;
+  /** Entries of a directory, sorted by name; rejects when it cannot be read. */
+  readDir(path: string): Promise<DirEntry[]>;
+  /**
+   * Watches files or directories (a directory: its direct entries) and calls
+   * `onChange` with the path that changed. Paths that do not exist are ignored.
+   * Events are not debounced. Returns the function that stops watching.
+   */
+  watch(paths: string[], onChange: (path: string) => void): () => void;
   /** Starts an HTTP server; rejects with a `ConnectError` when the address is taken. */
   serve(options: ServeOptions): Promise<HttpServer>;
   spawn(argv: string[], options?: SpawnOptions): ChildProcess;

@@ -31,6 +31,8 @@ export interface Source {
   collect(acc: Accumulator, signal: AbortSignal): Promise<void>;
   /** Releases everything. Safe to call twice. */
   stop(): Promise<void>;
+  /** Kind-specific state for `/status` (a pool's size and waiters, a plugin host's restarts). */
+  details?(): Record<string, unknown>;
 }
 
 /** What a source receives from the agent. */

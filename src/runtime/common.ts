@@ -4,12 +4,20 @@
  * @module
  */
 import { spawn as nodeSpawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { readFile, stat as nodeStat, writeFile } from "node:fs/promises";
+import { type FSWatcher, readFileSync, watch as nodeWatch } from "node:fs";
+import { readdir, readFile, stat as nodeStat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import os from "node:os";
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
-import type { ChildProcess, ExitStatus, FileInfo, Platform, SpawnOptions } from "../core/mod.ts";
+import type {
+  ChildProcess,
+  DirEntry,
+  ExitStatus,
+  FileInfo,
+  Platform,
+  SpawnOptions,
+} from "../core/mod.ts";
 
 type Common = Pick<
   Platform,
@@ -17,6 +25,8 @@ type Common = Pick<
   | "readFile"
   | "writeTextFile"
   | "stat"
+  | "readDir"
+  | "watch"
   | "spawn"
   | "hostname"
   | "memoryUsage"
@@ -46,6 +56,32 @@ export const common: Common = {
       ) return null;
       throw err;
     }
+  },
+  readDir: async (path): Promise<DirEntry[]> => {
+    const entries = await readdir(path, { withFileTypes: true });
+    return entries
+      .map((e) => ({
+        name: e.name,
+        isFile: e.isFile(),
+        isDirectory: e.isDirectory(),
+        isSymlink: e.isSymbolicLink(),
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  },
+  watch: (paths, onChange) => {
+    const watchers: FSWatcher[] = [];
+    for (const path of paths) {
+      try {
+        const w = nodeWatch(path, { persistent: false }, (_event, file) => {
+          onChange(file ? join(path, String(file)) : path);
+        });
+        w.on("error", () => {/* the path went away; a later reload re-watches */});
+        watchers.push(w);
+      } catch { /* missing path: nothing to watch */ }
+    }
+    return () => {
+      for (const w of watchers.splice(0)) w.close();
+    };
   },
   spawn,
   hostname: () => os.hostname(),
