@@ -136,6 +136,8 @@ export class ModuleBackend implements Backend {
       read: widen(p.read, [o.pluginDir]),
     };
     const ready = new Promise<Reply>((resolve) => (this.#ready = resolve));
+    // While starting, a failure is the caller's to report (it gets the rejection), not onExit's.
+    this.#stopping = true;
     const onAbort = () => void ch.kill("did not start within the start timeout");
     signal.addEventListener("abort", onAbort, { once: true });
     try {
@@ -152,12 +154,13 @@ export class ModuleBackend implements Backend {
       const r = await ready;
       if (r.op !== "ready") {
         await ch.kill("failed to start");
-        throw new Error(r.message ?? "the plugin failed to start");
+        throw new Error(withoutStack(r.message ?? "the plugin failed to start"));
       }
     } finally {
       this.#ready = undefined;
       signal.removeEventListener("abort", onAbort);
     }
+    this.#stopping = false;
     this.#beat();
   }
 
@@ -227,7 +230,9 @@ export class ModuleBackend implements Backend {
       await ch.write(JSON.stringify({ op: "collect", id }) + "\n");
       const r = await reply;
       if (r.op === "gone") return { samples: [], errors: [], fatal: r.message };
-      if (r.error !== undefined) return { samples: [], errors: [`collect() failed: ${r.error}`] };
+      if (r.error !== undefined) {
+        return { samples: [], errors: [`collect() failed: ${withoutStack(r.error)}`] };
+      }
       return checkReturnedSamples(r.samples);
     } finally {
       signal.removeEventListener("abort", onAbort);
@@ -247,4 +252,9 @@ export class ModuleBackend implements Backend {
     this.#o.clock.clearTimeout(timer);
     await ch.kill("stopped");
   }
+}
+
+/** A message without the stack lines Deno appends to module errors. */
+function withoutStack(message: string): string {
+  return message.split("\n").filter((l) => !/^\s+at /.test(l)).join(" ").trim();
 }

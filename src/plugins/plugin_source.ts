@@ -112,10 +112,11 @@ export class PluginSource implements Source {
 
   /** Finds and checks the plugin; rejects with every problem when it is refused. */
   async start(signal: AbortSignal): Promise<void> {
-    if (this.#state === "unloaded") return;
+    if (this.#state === "unloaded" || this.#state === "quarantined") return;
     await this.#resolve();
     this.#watch();
-    await this.#startBackend(signal);
+    // A failed start is recorded and retried with backoff by the supervisor, not by the runner.
+    await this.#startBackend(signal).catch(() => {});
   }
 
   async #resolve(): Promise<void> {
