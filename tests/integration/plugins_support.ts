@@ -54,7 +54,7 @@ export interface TestAgent {
 
 /**
  * Starts an agent on `sourcesToml` plus a steady `command` source run every
- * 100 ms, with plugins from `root`.
+ * 200 ms, with plugins from `root`.
  */
 export async function startAgent(root: string, sourcesToml: string): Promise<TestAgent> {
   const file = join(root, "sextant.toml");
@@ -72,8 +72,8 @@ name = "steady"
 type = "command"
 command = ["/bin/echo", "7"]
 format = "number"
-interval = "100ms"
-timeout = "100ms"
+interval = "200ms"
+timeout = "200ms"
 ${sourcesToml}`,
   );
   const registry = new PluginRegistry();
@@ -123,7 +123,7 @@ ${sourcesToml}`,
 }
 
 /** Waits until the steady source collected `n` more times, and checks it did so on time. */
-export async function steadyKeepsReporting(t: TestAgent, n = 5): Promise<void> {
+export async function steadyKeepsReporting(t: TestAgent, n = 4): Promise<void> {
   const start = t.steady().collections;
   const t0 = performance.now();
   await waitFor(
@@ -132,8 +132,8 @@ export async function steadyKeepsReporting(t: TestAgent, n = 5): Promise<void> {
     10_000,
   );
   const ms = performance.now() - t0;
-  // 100 ms interval: n collections in well under 3x the time, and none skipped.
-  if (ms > n * 100 * 3 + 500) {
+  // 200 ms interval: n collections in well under 3x the time, and none skipped.
+  if (ms > n * 200 * 3 + 500) {
     throw new Error(`steady source slowed down: ${n} collections took ${ms} ms`);
   }
   if (t.steady().overruns !== 0) {
