@@ -140,7 +140,7 @@ export async function loadManifest(dir: string, platform: Platform): Promise<Plu
   }
   for (const [key, spec] of Object.entries(m.options)) {
     if (spec.default !== undefined && !matchesType(spec.type, spec.default)) {
-      info.problems.push(`${file}: options.${key}.default: expected a ${spec.type}`);
+      info.problems.push(`${file}: options.${key}.default: expected ${article(spec.type)}`);
     }
   }
   info.manifest = m;
@@ -190,7 +190,7 @@ export function checkOptions(
       continue;
     }
     if (!matchesType(spec.type, value)) {
-      problems.push(`options.${key}: expected a ${spec.type}, found ${describe(value)}`);
+      problems.push(`options.${key}: expected ${article(spec.type)}, found ${describe(value)}`);
       continue;
     }
     out[key] = value;
@@ -216,4 +216,8 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return "an array";
   if (v === null) return "null";
   return `${typeof v} ${JSON.stringify(v)}`.slice(0, 80);
+}
+
+function article(type: string): string {
+  return `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
