@@ -117,7 +117,7 @@ Deno.test("discovery finds plugins, warns about missing directories and refuses 
   assertEquals(report.ok, false);
   assertMatch(
     report.out[0],
-    /^queue\s+1\.2\.0\s+module\s+net=queue\.internal:8080 read=.*queue\/data  queue depth$/,
+    /^queue\s+1\.2\.0\s+module\s+net=queue\.internal:8080 read=.*queue\/data {2}queue depth$/,
   );
   assertMatch(report.out[1], /^broken\s+REFUSED/);
   assertMatch(report.err.join("\n"), /queue: warning: bun cannot enforce module permissions/);
