@@ -23,3 +23,6 @@ export { PLUGIN_ACTIONS, type PluginAction, PluginRegistry } from "./registry.ts
 export { pluginReport } from "./report.ts";
 export { HOST_API_VERSION, satisfies } from "./semver.ts";
 export type { Plugin, PluginContext, PluginSample } from "./sdk.ts";
+export { DaemonBackend, OnceBackend } from "./exec_backend.ts";
+export { ModuleBackend } from "./module_host.ts";
+export { NO_PERMISSIONS } from "./permissions.ts";
