@@ -29,8 +29,9 @@ const show = (a) => a.map((x) => {
   if (x instanceof Error) return x.message;
   try { return JSON.stringify(x); } catch { return String(x); }
 }).join(" ").slice(0, 2000);
+const out = self.console;
 for (const level of ["log", "info", "warn", "error", "debug"]) {
-  console[level] = (...a) => post({ type: "log", level, text: show(a) });
+  out[level] = (...a) => post({ type: "log", level, text: show(a) });
 }
 const describe = (err) => String(err && err.message !== undefined ? err.message : err).slice(0, 2000);
 self.onmessage = async (e) => {
