@@ -98,6 +98,21 @@ const modulePlugin = await time(N_WORKER, () => mod.collect(AbortSignal.timeout(
 const hostRss = rssOf(mod.pid!);
 await mod.stop();
 
+// 2b. The opt-in in-process mode (isolation = "worker").
+const inproc = new WorkerBackend({
+  name: "bench",
+  entryPath: `${tmp}/mod.ts`,
+  pluginDir: tmp,
+  permissions: NO_PERMISSIONS,
+  options: {},
+  killGrace: 1000,
+  clock: systemClock,
+  logger,
+});
+await inproc.start(AbortSignal.timeout(20_000));
+const workerMode = await time(N_WORKER, () => inproc.collect(AbortSignal.timeout(5000)));
+await inproc.stop();
+
 // 3. Idle deno baseline for RSS.
 writeFileSync(`${tmp}/idle.ts`, `await new Promise((r) => setTimeout(r, 60_000));`);
 const idle = platform.spawn([Deno.execPath(), "run", `${tmp}/idle.ts`], {});
@@ -154,6 +169,9 @@ console.log(`| measure | Sextant | baseline (same run) | ratio | goal |
 | module plugin collection (host process + sandboxed Worker) vs bare Worker round trip | ${
   f(modulePlugin)
 } µs | ${f(bareWorker)} µs | ${r(modulePlugin, bareWorker)} | ≤ 2× |
+| module plugin, opt-in \`isolation = "worker"\` (in-process Worker) vs bare Worker round trip | ${
+  f(workerMode)
+} µs | ${f(bareWorker)} µs | ${r(workerMode, bareWorker)} | ≤ 2× |
 | exec daemon collection vs bare pipe round trip | ${f(daemonMode)} µs | ${f(pipe)} µs | ${
   r(daemonMode, pipe)
 } | ≤ 2× |

@@ -25,4 +25,5 @@ export { HOST_API_VERSION, satisfies } from "./semver.ts";
 export type { Plugin, PluginContext, PluginSample } from "./sdk.ts";
 export { DaemonBackend, OnceBackend } from "./exec_backend.ts";
 export { ModuleBackend } from "./module_host.ts";
+export { WorkerBackend } from "./worker_backend.ts";
 export { NO_PERMISSIONS } from "./permissions.ts";

@@ -27,6 +27,12 @@ export const pluginFields = {
     run: grant.optional(),
     sys: grant.optional(),
   }).optional(),
+  /**
+   * Module plugins: `process` (a supervised host process, the default) or `worker` (a Worker of
+   * the collector: faster, but a busy or memory-hungry plugin can hang or kill Sextant on Deno;
+   * needs `trusted = true`). @default {"process"}
+   */
+  isolation: z.enum(["process", "worker"]).default("process"),
   /** Run without a sandbox where none can be enforced (module plugins on Bun). @default {false} */
   trusted: z.boolean().default(false),
   /** Variables set for exec and python plugins. */
@@ -68,6 +74,13 @@ export function createPluginKind(ctx?: PluginEnvironment): SourceKind<PluginFiel
       "Runs a plugin from plugin_directories: a sandboxed TypeScript module, an executable or a Python module",
     fields: pluginFields,
     check(config) {
+      if (config.isolation === "worker" && !config.trusted) {
+        return [{
+          path: ["isolation"],
+          message:
+            `isolation = "worker" runs the plugin inside the collector, where a hang or memory exhaustion cannot be contained; it needs trusted = true`,
+        }];
+      }
       if (config.restart_backoff > config.restart_backoff_max) {
         return [{
           path: ["restart_backoff"],

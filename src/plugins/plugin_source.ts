@@ -28,6 +28,7 @@ import { ModuleBackend } from "./module_host.ts";
 import { absolutePaths, describePermissions, intersect, type Permissions } from "./permissions.ts";
 import type { PluginFields } from "./plugin_kind.ts";
 import { PYTHON_HOST } from "./python_host.ts";
+import { WorkerBackend } from "./worker_backend.ts";
 
 /** Where plugins are found and how hosts are started; shared by every plugin source. */
 export interface PluginEnvironment {
@@ -170,6 +171,19 @@ export class PluginSource implements Source {
     const perms = this.#perms!;
     const onExit = (why: string) => this.#died(why);
     const granted = this.#grantedEnv(perms);
+    if (m.kind === "module" && c.isolation === "worker") {
+      return new WorkerBackend({
+        name: m.name,
+        entryPath: info.entryPath!,
+        pluginDir: info.dir,
+        permissions: perms,
+        options: this.#options,
+        killGrace: c.kill_grace,
+        clock: this.#clock,
+        logger: this.#log,
+        onExit,
+      });
+    }
     if (m.kind === "module") {
       const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
       for (const k of HOST_ENV) {

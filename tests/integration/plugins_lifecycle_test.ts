@@ -156,3 +156,54 @@ Deno.test("plugin lifecycle refuses a broken manifest with its problems and pick
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("plugin isolation = worker runs a trusted plugin in-process, sandboxed, and replaces a hung worker", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sextant-inproc-" });
+  await writePlugin(root, "good", MODULE, {
+    "mod.ts": `let n = 0; export default { async collect() {
+      n++;
+      if (n === 2) await new Promise(() => {}); // hangs (not busy): terminate() can stop it
+      return [{ name: "n", value: n }];
+    } };`,
+  });
+  const t = await startAgent(
+    root,
+    SOURCE.replaceAll('"100ms"', '"300ms"') +
+      `isolation = "worker"\ntrusted = true\nrestart_backoff = "50ms"\n`,
+  );
+  try {
+    await waitFor(
+      () => Number(t.plugin("good").restarts) >= 1,
+      "the hung worker to be replaced",
+      15_000,
+    );
+    assertMatch(
+      String(t.plugin("good").last_restart_reason),
+      /did not finish within the timeout; worker terminated/,
+    );
+    assertEquals(t.plugin("good").pid, undefined);
+    await waitFor(
+      async () => /\ngood_n 1\n/.test(await t.metrics()),
+      "the new worker to collect",
+      10_000,
+    );
+    await steadyKeepsReporting(t);
+  } finally {
+    await t.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("plugin isolation = worker is refused without trusted = true", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sextant-inproc-" });
+  try {
+    let err = "";
+    await startAgent(root, SOURCE + `isolation = "worker"\n`).catch((e) => (err = e.message));
+    assertMatch(
+      err,
+      /sources\[1\]\.isolation: isolation = "worker" runs the plugin inside the collector, .* it needs trusted = true/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
