@@ -19,6 +19,7 @@ import {
   ModuleBackend,
   NO_PERMISSIONS,
   OnceBackend,
+  WorkerBackend,
 } from "../../src/plugins/mod.ts";
 import { platform, selfExec } from "../../src/runtime/mod.ts";
 
