@@ -207,3 +207,37 @@ Deno.test("plugin isolation = worker is refused without trusted = true", async (
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("plugin options the manifest marks secret never show in errors, logs or status", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sextant-secret-" });
+  const magic = "m4gic-value-never-shown-77";
+  await writePlugin(
+    root,
+    "good",
+    MODULE + `[options.magic]\ntype = "string"\nsecret = true\nrequired = true\n`,
+    {
+      "mod.ts": `export default { collect(ctx) {
+      console.warn("using " + ctx.options.magic);
+      throw new Error("rejected " + ctx.options.magic);
+    } };`,
+    },
+  );
+  const t = await startAgent(root, SOURCE + `options = { magic = "${magic}" }\n`);
+  try {
+    const errs = () =>
+      t.agent.status().sources.find((s) => s.name === "good")!.last_errors.map((e) => e.message)
+        .join("\n");
+    await waitFor(() => /rejected/.test(errs()), "the error to be reported", 15_000);
+    assertMatch(errs(), /collect\(\) failed: rejected \*\*\*/);
+    await waitFor(
+      () => t.logs.some((l) => l.includes("using ***")),
+      "the plugin's warning logged",
+      5_000,
+    );
+    assert(!t.logs.join("\n").includes(magic), "not in logs");
+    assert(!JSON.stringify(t.agent.status()).includes(magic), "not in /status");
+  } finally {
+    await t.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
