@@ -39,3 +39,12 @@ Deno.test("pluginKind rejects bad fields and registers secrets", () => {
     message: "restart_backoff (10000 ms) must not exceed restart_backoff_max (5000 ms)",
   }]);
 });
+
+Deno.test("pluginKind config/examples/plugins.toml validates", async () => {
+  const doc = parseToml(
+    await Deno.readTextFile(new URL("../../config/examples/plugins.toml", import.meta.url)),
+  );
+  const parsed = buildDocumentSchema(kinds).safeParse(doc);
+  assertEquals(parsed.success, true, JSON.stringify(parsed.error?.issues));
+  assertEquals(checkDocument(parsed.data!, kinds), []);
+});

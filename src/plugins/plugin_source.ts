@@ -116,7 +116,9 @@ export class PluginSource implements Source {
     if (this.#state === "unloaded" || this.#state === "quarantined") return;
     await this.#resolve();
     this.#watch();
-    // A failed start is recorded and retried with backoff by the supervisor, not by the runner.
+    // A failed start is recorded and retried with backoff by the supervisor, not by the runner
+    // (which calls start again when one overran its run).
+    if (this.#state !== "idle" && this.#state !== "starting") return;
     await this.#startBackend(signal).catch(() => {});
   }
 
@@ -341,7 +343,11 @@ export class PluginSource implements Source {
         return fail(`not running (restarting in ${left} ms after: ${this.#lastError})`);
       }
     }
-    if (this.#starting) await this.#starting.catch(() => {});
+    if (this.#starting) {
+      await this.#starting.catch(() => {});
+      // A slow start used up this run: collecting now would only get the new backend killed.
+      if (signal.aborted) return fail("still starting when the collection timed out");
+    }
     const backend = this.#backend;
     if (!backend || this.#state !== "running") {
       return fail(`not running: ${this.#lastError ?? "starting"}`);

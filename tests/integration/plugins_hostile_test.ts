@@ -73,7 +73,7 @@ Deno.test("hostile plugin reading a file outside its allow-list is denied and re
     await waitFor(
       () => /Requires read access/.test(lastErrors(t)),
       "the denial to be reported",
-      15_000,
+      30_000,
     );
     assertMatch(
       lastErrors(t),
@@ -92,7 +92,7 @@ Deno.test("hostile plugin reading an environment variable it was not granted is 
     await waitFor(
       () => /Requires env access/.test(lastErrors(t)),
       "the denial to be reported",
-      15_000,
+      30_000,
     );
     assertMatch(lastErrors(t), /Requires env access to "SEXTANT_TEST_PLUGIN_SECRET"/);
   });
@@ -108,7 +108,7 @@ Deno.test("hostile plugin spawning a process is denied", async () => {
     await waitFor(
       () => /Requires run access/.test(lastErrors(t)),
       "the denial to be reported",
-      15_000,
+      30_000,
     );
     assertMatch(lastErrors(t), /collect\(\) failed: .*Requires run access to "\/bin\/sh"/);
   });
@@ -140,7 +140,7 @@ Deno.test("hostile plugin connecting to a port it was not granted is denied, eve
         await waitFor(
           () => /Requires net access/.test(lastErrors(t)),
           "the denial to be reported",
-          15_000,
+          30_000,
         );
         assertMatch(lastErrors(t), new RegExp(`Requires net access to "127\\.0\\.0\\.1:${b}"`));
         assertEquals(t.plugin().permissions, `net=127.0.0.1:${a}`);
@@ -158,7 +158,7 @@ Deno.test("hostile plugin importing an npm package cannot make the host download
     "mod.ts": `import pad from "npm:left-pad-sextant-never-cached@1.3.0";
       export default { collect: () => [{ name: "x", value: pad.length }] };`,
   }, async (t) => {
-    await waitFor(() => Number(t.plugin().restarts) >= 1, "the plugin to be restarted", 15_000);
+    await waitFor(() => Number(t.plugin().restarts) >= 1, "the plugin to be restarted", 30_000);
     assertMatch(String(t.plugin().last_error), /failed to start: .*left-pad-sextant-never-cached/);
     assertMatch(String(t.plugin().last_error), /cache|cached-only|not found/i);
   });
@@ -177,7 +177,7 @@ Deno.test("hostile plugin importing a remote URL cannot make the host fetch it",
       "mod.ts": `import evil from "http://127.0.0.1:${server.addr.port}/evil.js";
         export default { collect: () => [{ name: "x", value: evil }] };`,
     }, async (t) => {
-      await waitFor(() => Number(t.plugin().restarts) >= 1, "the plugin to be restarted", 15_000);
+      await waitFor(() => Number(t.plugin().restarts) >= 1, "the plugin to be restarted", 30_000);
       assertMatch(
         String(t.plugin().last_error),
         new RegExp(
@@ -195,7 +195,7 @@ Deno.test("hostile plugin looping forever is killed on timeout and restarted", a
   await contain(MODULE, {
     "mod.ts": `export default { collect() { for (;;) {} } };`,
   }, async (t) => {
-    await waitFor(() => Number(t.plugin().restarts) >= 1, "the plugin to be restarted", 15_000);
+    await waitFor(() => Number(t.plugin().restarts) >= 1, "the plugin to be restarted", 30_000);
     assertMatch(
       String(t.plugin().last_restart_reason),
       /did not finish within the timeout; host killed/,
@@ -209,7 +209,7 @@ Deno.test("hostile plugin allocating memory without end costs only its host", as
       for (;;) keep.push(new Array(1e6).fill(Math.random()));
     } };`,
   }, async (t) => {
-    await waitFor(() => Number(t.plugin().restarts) >= 1, "the plugin to be restarted", 20_000);
+    await waitFor(() => Number(t.plugin().restarts) >= 1, "the plugin to be restarted", 30_000);
     // V8 aborts the host at its heap limit (or the timeout kills it first, on a slow machine).
     assertMatch(
       String(t.plugin().last_restart_reason),
@@ -222,7 +222,7 @@ Deno.test("hostile plugin throwing in collect is reported per collection", async
   await contain(MODULE, {
     "mod.ts": `export default { collect() { throw new TypeError("boom from plugin"); } };`,
   }, async (t) => {
-    await waitFor(() => /boom from plugin/.test(lastErrors(t)), "the error to be reported", 15_000);
+    await waitFor(() => /boom from plugin/.test(lastErrors(t)), "the error to be reported", 30_000);
     assertMatch(lastErrors(t), /plugin "bad": collect\(\) failed: boom from plugin/);
   });
 });
@@ -235,7 +235,7 @@ Deno.test("hostile plugin throwing at load is restarted, then quarantined", asyn
       await waitFor(
         () => t.plugin().state === "quarantined",
         "the plugin to be quarantined",
-        20_000,
+        30_000,
       );
       assertMatch(String(t.plugin().last_error), /failed to start: .*broken at import/);
       await waitFor(
@@ -259,7 +259,7 @@ Deno.test("hostile exec plugin printing garbage keeps its good lines and reports
       await waitFor(
         () => /json output line 1/.test(lastErrors(t)),
         "bad lines to be reported",
-        15_000,
+        30_000,
       );
       assertMatch(lastErrors(t), /json output line 3/);
       await waitFor(
@@ -278,7 +278,7 @@ Deno.test("hostile exec plugin printing gigabytes is killed at the output cap", 
     await waitFor(
       () => /printed more than 65536 bytes/.test(lastErrors(t)),
       "the flood reported",
-      15_000,
+      30_000,
     );
   }, `max_output = 65536\n`);
 });
@@ -290,7 +290,7 @@ Deno.test("hostile exec daemon flooding its output is killed and restarted", asy
       "run.sh": `#!/bin/sh\nread -r _\nexec yes '{"name":"x","value":1}'\n`,
     },
     async (t) => {
-      await waitFor(() => Number(t.plugin().restarts) >= 1, "the daemon to be restarted", 15_000);
+      await waitFor(() => Number(t.plugin().restarts) >= 1, "the daemon to be restarted", 30_000);
       assertMatch(String(t.plugin().last_restart_reason), /printed more than 65536 bytes/);
     },
     `max_output = 65536\n`,
@@ -307,7 +307,7 @@ Deno.test("hostile exec daemon that exits is restarted with backoff", async () =
       await waitFor(
         () => Number(t.plugin().restarts) >= 2,
         "the daemon to be restarted twice",
-        15_000,
+        30_000,
       );
       assertMatch(
         String(t.plugin().last_restart_reason),

@@ -16,22 +16,23 @@ const SOURCE = `
 name = "good"
 type = "plugin"
 plugin = "good"
-interval = "100ms"
-timeout = "100ms"
+interval = "500ms"
+timeout = "500ms"
 kill_grace = "200ms"
+restart_backoff = "100ms"
 `;
 const version = (v: number) => `export default { collect: () => [{ name: "v", value: ${v} }] };`;
 
 Deno.test("plugin lifecycle reloads a module plugin when its files change, leaving other sources alone", async () => {
   const root = await Deno.makeTempDir({ prefix: "sextant-lifecycle-" });
   await writePlugin(root, "good", MODULE, { "mod.ts": version(1) });
-  const t = await startAgent(root, SOURCE.replaceAll('"100ms"', '"300ms"'));
+  const t = await startAgent(root, SOURCE);
   try {
-    await waitFor(async () => /\ngood_v 1\n/.test(await t.metrics()), "version 1 exported", 15_000);
+    await waitFor(async () => /\ngood_v 1\n/.test(await t.metrics()), "version 1 exported", 30_000);
     const pid1 = t.plugin("good").pid;
     const steadyBefore = t.steady().collections;
     await Deno.writeTextFile(join(root, "good", "mod.ts"), version(2));
-    await waitFor(async () => /\ngood_v 2\n/.test(await t.metrics()), "version 2 exported", 15_000);
+    await waitFor(async () => /\ngood_v 2\n/.test(await t.metrics()), "version 2 exported", 30_000);
     assert(t.plugin("good").pid !== pid1, "reload recreated the host process");
     assertEquals(t.plugin("good").state, "running");
     assertEquals(t.plugin("good").restarts, 0);
@@ -76,7 +77,7 @@ Deno.test("plugin lifecycle loads, unloads and reloads through the admin API", a
     await waitFor(
       () => t.plugin("good").state === "running" && t.plugin("good").pid,
       "running",
-      15_000,
+      30_000,
     );
     const pid1 = t.plugin("good").pid;
 
@@ -148,7 +149,7 @@ Deno.test("plugin lifecycle refuses a broken manifest with its problems and pick
     await waitFor(
       async () => /\ngood_v 5\n/.test(await t.metrics()),
       "the fixed plugin to run",
-      15_000,
+      30_000,
     );
     await steadyKeepsReporting(t);
   } finally {
@@ -168,14 +169,17 @@ Deno.test("plugin isolation = worker runs a trusted plugin in-process, sandboxed
   });
   const t = await startAgent(
     root,
-    SOURCE.replaceAll('"100ms"', '"300ms"') +
-      `isolation = "worker"\ntrusted = true\nrestart_backoff = "50ms"\n`,
+    SOURCE +
+      `isolation = "worker"\ntrusted = true\n`,
   );
   try {
     await waitFor(
-      () => Number(t.plugin("good").restarts) >= 1,
+      () =>
+        /did not finish within the timeout; worker terminated/.test(
+          String(t.plugin("good").last_restart_reason),
+        ),
       "the hung worker to be replaced",
-      15_000,
+      30_000,
     );
     assertMatch(
       String(t.plugin("good").last_restart_reason),
@@ -227,7 +231,7 @@ Deno.test("plugin options the manifest marks secret never show in errors, logs o
     const errs = () =>
       t.agent.status().sources.find((s) => s.name === "good")!.last_errors.map((e) => e.message)
         .join("\n");
-    await waitFor(() => /rejected/.test(errs()), "the error to be reported", 15_000);
+    await waitFor(() => /rejected/.test(errs()), "the error to be reported", 30_000);
     assertMatch(errs(), /collect\(\) failed: rejected \*\*\*/);
     await waitFor(
       () => t.logs.some((l) => l.includes("using ***")),
