@@ -53,11 +53,12 @@ export interface TestAgent {
 }
 
 /**
- * Starts an agent on `sourcesToml` plus a steady `command` source run every
+ * Starts an agent on `sourcesToml` plus a steady `file` source read every
  * 200 ms, with plugins from `root`.
  */
 export async function startAgent(root: string, sourcesToml: string): Promise<TestAgent> {
   const file = join(root, "sextant.toml");
+  await Deno.writeTextFile(join(root, "steady.txt"), "7\n");
   await Deno.writeTextFile(
     file,
     `[custom_metrics]
@@ -69,8 +70,8 @@ type = "prometheus"
 listen = "127.0.0.1:0"
 [[custom_metrics.sources]]
 name = "steady"
-type = "command"
-command = ["/bin/echo", "7"]
+type = "file"
+path = "steady.txt"
 format = "number"
 interval = "200ms"
 timeout = "200ms"
