@@ -245,3 +245,40 @@ Deno.test("plugin options the manifest marks secret never show in errors, logs o
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("plugin host that stops answering heartbeats is killed and restarted; shutdown leaves no process", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sextant-heartbeat-" });
+  await writePlugin(root, "good", MODULE, { "mod.ts": version(1) });
+  const t = await startAgent(
+    root,
+    SOURCE.replaceAll('"500ms"', '"5s"') + `heartbeat = "200ms"\n`,
+  );
+  const alive = (pid: number) => {
+    try {
+      Deno.kill(pid, "SIGCONT");
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let pid2 = 0;
+  try {
+    await waitFor(() => t.plugin("good").state === "running", "the host to run", 30_000);
+    const pid1 = Number(t.plugin("good").pid);
+    Deno.kill(pid1, "SIGSTOP"); // frozen: it cannot answer a ping
+    await waitFor(
+      () => Number(t.plugin("good").restarts) >= 1,
+      "the frozen host to be replaced",
+      30_000,
+    );
+    assertMatch(String(t.plugin("good").last_restart_reason), /missed a heartbeat \(200 ms\)/);
+    await waitFor(() => t.plugin("good").state === "running", "the new host to run", 30_000);
+    pid2 = Number(t.plugin("good").pid);
+    assert(pid2 !== pid1 && !alive(pid1), "the frozen host was killed");
+    await steadyKeepsReporting(t);
+  } finally {
+    await t.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+  assert(!alive(pid2), "the host is gone after shutdown");
+});
