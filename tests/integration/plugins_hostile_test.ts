@@ -48,7 +48,10 @@ async function contain(
     Object.entries(files).map(([k, v]) => [k, v.replaceAll("SECRET_FILE", secretFile)]),
   );
   await writePlugin(root, "bad", manifest, filled);
-  const t = await startAgent(root, SOURCE + sourceExtra);
+  const base = sourceExtra.includes("memory_limit")
+    ? SOURCE.replace("memory_limit = 48\n", "")
+    : SOURCE;
+  const t = await startAgent(root, base + sourceExtra);
   try {
     await body(t, root);
     await steadyKeepsReporting(t);
@@ -315,4 +318,19 @@ Deno.test("hostile exec daemon that exits is restarted with backoff", async () =
       );
     },
   );
+});
+
+Deno.test("hostile python plugin allocating past its memory_limit is stopped by prlimit and reported", async () => {
+  await contain(`version = "1.0.0"\nkind = "python"\nentry = "p.py"\napi_version = "^1"\n`, {
+    "p.py":
+      `def collect(options):\n    hog = bytearray(512 * 1024 * 1024)\n    return [{"name": "x", "value": len(hog)}]\n`,
+  }, async (t) => {
+    await waitFor(
+      () => /MemoryError/.test(lastErrors(t)),
+      "the allocation failure reported",
+      30_000,
+    );
+    assertMatch(lastErrors(t), /plugin "bad": collect\(\) raised MemoryError/);
+    assertEquals(t.plugin().state, "running");
+  }, `memory_limit = 128\n`);
 });
