@@ -10,7 +10,7 @@
  * @module
  */
 import { createWorker, processStdio, type WorkerPermissions } from "../runtime/mod.ts";
-import { readLines } from "./line_reader.ts";
+import { LineSplitter } from "./line_reader.ts";
 import type { FromWorker } from "./worker_source.ts";
 import { WORKER_SOURCE } from "./worker_source.ts";
 
@@ -36,77 +36,67 @@ export type HostRequest = { op: "collect"; id: number } | { op: "ping"; id: numb
 /** Runs the host until stdin closes or `close` arrives; resolves with the exit code. */
 export function hostMain(): Promise<number> {
   const io = processStdio();
-  let nonce = "";
+  let prefix = " ";
   let worker: Worker | undefined;
+  // One synchronous write per line: no promise and no queue per message.
   const send = (msg: Record<string, unknown>) =>
-    io.writeStdout(`${nonce} ${JSON.stringify(msg)}\n`);
+    io.writeStdout(`${prefix}${JSON.stringify(msg)}\n`);
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
 
   const onWorker = (m: FromWorker) => {
     switch (m.type) {
-      case "ready":
-        return void send({ op: "ready" });
       case "result":
-        return void send({ op: "result", id: m.id, samples: m.samples });
+        return send({ op: "result", id: m.id, samples: m.samples });
+      case "ready":
+        return send({ op: "ready" });
       case "error":
-        if (m.phase === "init") return void send({ op: "failed", message: m.message });
-        return void send({ op: "result", id: m.id, error: m.message });
+        if (m.phase === "init") return send({ op: "failed", message: m.message });
+        return send({ op: "result", id: m.id, error: m.message });
       case "log":
-        return void send({ op: "log", level: m.level, text: m.text });
+        return send({ op: "log", level: m.level, text: m.text });
       case "closed":
         return finish(0);
     }
   };
 
-  readLines(io.stdin, {
-    maxLine: 1 << 20,
-    onOverflow: () => finish(2),
-    onEnd: () => finish(0),
-    onLine(line) {
-      let msg: HostInit | HostRequest;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (msg.op === "init") {
-        nonce = msg.nonce;
-        const url = URL.createObjectURL(
-          new Blob([WORKER_SOURCE], { type: "application/javascript" }),
-        );
-        try {
-          worker = createWorker(url, `plugin:${msg.name}`, msg.permissions);
-        } catch (err) {
-          void send({
-            op: "failed",
-            message: `cannot start the worker: ${(err as Error).message}`,
-          });
-          return finish(1);
-        }
-        worker.onmessage = (e: MessageEvent<FromWorker>) => onWorker(e.data);
-        worker.onerror = (e: ErrorEvent) => {
-          // Without preventDefault an uncaught error in the worker would end this process silently.
-          e.preventDefault();
-          void send({
-            op: "crashed",
-            message: String(e.message ?? "uncaught error").slice(0, 2000),
-          })
-            .then(() => finish(3));
-        };
-        worker.postMessage({
-          type: "init",
-          entry: msg.entry,
-          name: msg.name,
-          options: msg.options,
-        });
-      } else if (msg.op === "ping") void send({ op: "pong", id: msg.id });
-      else if (msg.op === "collect") worker?.postMessage({ type: "collect", id: msg.id });
-      else if (msg.op === "close") {
-        if (worker) worker.postMessage({ type: "close" });
-        else finish(0);
-      }
-    },
+  const onLine = (line: string) => {
+    let msg: HostInit | HostRequest;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (msg.op === "collect") return worker?.postMessage({ type: "collect", id: msg.id });
+    if (msg.op === "ping") return send({ op: "pong", id: msg.id });
+    if (msg.op === "close") {
+      if (worker) worker.postMessage({ type: "close" });
+      else finish(0);
+      return;
+    }
+    if (msg.op !== "init") return;
+    prefix = `${msg.nonce} `;
+    const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
+    try {
+      worker = createWorker(url, `plugin:${msg.name}`, msg.permissions);
+    } catch (err) {
+      send({ op: "failed", message: `cannot start the worker: ${(err as Error).message}` });
+      return finish(1);
+    }
+    worker.onmessage = (e: MessageEvent<FromWorker>) => onWorker(e.data);
+    worker.onerror = (e: ErrorEvent) => {
+      // Without preventDefault an uncaught error in the worker would end this process silently.
+      e.preventDefault();
+      send({ op: "crashed", message: String(e.message ?? "uncaught error").slice(0, 2000) });
+      finish(3);
+    };
+    worker.postMessage({ type: "init", entry: msg.entry, name: msg.name, options: msg.options });
+  };
+
+  const split = new LineSplitter({ maxLine: 1 << 20, onOverflow: () => finish(2), onLine });
+  io.readStdin((chunk) => split.push(chunk), () => {
+    split.end();
+    finish(0);
   });
   return done;
 }

@@ -80,6 +80,8 @@ export class ModuleBackend implements Backend {
   #o: ModuleBackendOptions;
   #ch?: ChildChannel;
   #nonce = crypto.randomUUID();
+  /** What every protocol line from the host starts with. */
+  #prefix = `${this.#nonce} `;
   #next = 1;
   #pending = new Map<number, (r: Reply) => void>();
   #ready?: (r: Reply) => void;
@@ -179,7 +181,7 @@ export class ModuleBackend implements Backend {
   }
 
   #onLine(line: string): void {
-    if (!line.startsWith(`${this.#nonce} `)) {
+    if (!line.startsWith(this.#prefix)) {
       // Whatever the plugin wrote to stdout itself: not protocol, and never trusted.
       if (this.#noise++ < 5) {
         this.#o.logger.debug("plugin wrote to stdout outside the protocol; ignored", {
@@ -190,11 +192,16 @@ export class ModuleBackend implements Backend {
     }
     let r: Reply;
     try {
-      r = JSON.parse(line.slice(this.#nonce.length + 1));
+      r = JSON.parse(line.slice(this.#prefix.length));
     } catch {
       return void this.#ch?.kill("sent a protocol line that is not JSON");
     }
     switch (r.op) {
+      case "result": {
+        const done = this.#pending.get(r.id ?? -1);
+        this.#pending.delete(r.id ?? -1);
+        return done?.(r);
+      }
       case "ready":
       case "failed":
         return this.#ready?.(r);
@@ -210,11 +217,6 @@ export class ModuleBackend implements Backend {
         else this.#o.logger.debug("plugin says", { text });
         return;
       }
-      case "result": {
-        const done = this.#pending.get(r.id ?? -1);
-        this.#pending.delete(r.id ?? -1);
-        done?.(r);
-      }
     }
   }
 
@@ -227,7 +229,9 @@ export class ModuleBackend implements Backend {
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) onAbort();
     try {
-      await ch.write(JSON.stringify({ op: "collect", id }) + "\n");
+      // Not awaited: the reply is what counts, and a failed write means the host is gone,
+      // which resolves `reply` through onExit.
+      void ch.write(`{"op":"collect","id":${id}}\n`);
       const r = await reply;
       if (r.op === "gone") return { samples: [], errors: [], fatal: r.message };
       if (r.error !== undefined) {

@@ -62,30 +62,68 @@ export function createWorker(url: string, name: string, permissions: WorkerPermi
   } as WorkerOptions);
 }
 
-/** The process's stdin as a stream and a writer for stdout, for the host protocol. */
-export function processStdio(): {
-  stdin: ReadableStream<Uint8Array>;
-  writeStdout(text: string): Promise<void>;
-} {
-  const stdin = new ReadableStream<Uint8Array>({
-    start(controller) {
-      process.stdin.on(
-        "data",
-        (c: Uint8Array | string) =>
-          controller.enqueue(
-            typeof c === "string" ? new TextEncoder().encode(c) : new Uint8Array(c),
-          ),
-      );
-      process.stdin.on("end", () => controller.close());
-      process.stdin.on("error", () => controller.close());
-    },
-  });
+/** The process's stdin and stdout, for the host protocol. */
+export interface HostStdio {
+  /**
+   * Starts reading stdin: `onChunk` for each chunk (the bytes are only valid
+   * during the call), then `onEnd` once when stdin ends or fails.
+   */
+  readStdin(onChunk: (chunk: Uint8Array) => void, onEnd: () => void): void;
+  /**
+   * Writes all of `text` to stdout before returning. On Deno this is a
+   * blocking write (no promise, no hop to another thread per line); a parent
+   * that stops reading stalls the host, which its heartbeat then catches.
+   * Errors (the parent is gone) are ignored: stdin ends next.
+   */
+  writeStdout(text: string): void;
+}
+
+/**
+ * The host's stdio with as few layers as the runtime allows: on Deno, raw
+ * `Deno.stdin.read` into one reused buffer and `Deno.stdout.writeSync`; on
+ * Bun, the `node:process` streams.
+ */
+export function processStdio(): HostStdio {
+  if ("Bun" in globalThis) {
+    return {
+      readStdin(onChunk, onEnd) {
+        let ended = false;
+        const end = () => {
+          if (!ended) (ended = true, onEnd());
+        };
+        process.stdin.on(
+          "data",
+          (c: Uint8Array | string) => onChunk(typeof c === "string" ? encoder.encode(c) : c),
+        );
+        process.stdin.on("end", end);
+        process.stdin.on("error", end);
+      },
+      writeStdout(text) {
+        process.stdout.write(text);
+      },
+    };
+  }
   return {
-    stdin,
-    writeStdout: (text) =>
-      new Promise((resolve) => {
-        if (!process.stdout.write(text)) process.stdout.once("drain", () => resolve());
-        else resolve();
-      }),
+    readStdin(onChunk, onEnd) {
+      const buf = new Uint8Array(64 * 1024);
+      (async () => {
+        try {
+          for (;;) {
+            const n = await Deno.stdin.read(buf);
+            if (n === null) break;
+            onChunk(buf.subarray(0, n));
+          }
+        } catch { /* a failing stdin ends like a closed one */ }
+        onEnd();
+      })();
+    },
+    writeStdout(text) {
+      const bytes = encoder.encode(text);
+      try {
+        for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+      } catch { /* the parent is gone; stdin ends next */ }
+    },
   };
 }
+
+const encoder = new TextEncoder();
