@@ -98,8 +98,9 @@ const bareWorkerOp = () =>
     worker.postMessage(1);
   });
 
-// The design's floor: the same two hops with nothing else, a minimal relay child (raw stdio, no
-// protocol, no checks) that posts each line to a Worker and prints the reply. "echo" answers from
+// The design's floor: the same two hops with nothing else, a minimal relay child (stdin read as a
+// socket, blocking writes to stdout, no protocol, no checks) that posts each line to a Worker and
+// prints the reply. "echo" answers from
 // the child itself: a bare pipe round trip to a Deno process.
 writeFileSync(
   `${tmp}/relay.ts`,
@@ -109,18 +110,16 @@ const w = new Worker(URL.createObjectURL(new Blob([code], { type: "application/j
 const enc = new TextEncoder(), dec = new TextDecoder(), echo = Deno.args[0] === "echo";
 const out = (s) => { const b = enc.encode(s + "\n"); let o = 0; while (o < b.length) o += Deno.stdout.writeSync(b.subarray(o)); };
 w.onmessage = (e) => out(JSON.stringify(e.data));
-const buf = new Uint8Array(65536);
+import { Socket } from "node:net";
 let s = "";
-for (;;) {
-  const n = await Deno.stdin.read(buf);
-  if (n === null) break;
-  s += dec.decode(buf.subarray(0, n), { stream: true });
+new Socket({ fd: 0, readable: true, writable: false }).on("data", (chunk) => {
+  s += dec.decode(chunk, { stream: true });
   for (let i; (i = s.indexOf("\n")) >= 0;) {
     const line = s.slice(0, i);
     s = s.slice(i + 1);
     if (echo) out(line); else w.postMessage(JSON.parse(line));
   }
-}
+});
 `,
 );
 function relay(mode: "relay" | "echo") {

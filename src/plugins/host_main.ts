@@ -4,6 +4,8 @@
  * runs the plugin in a Worker restricted to the granted permissions, and
  * relays `collect` requests. Every protocol line it prints starts with the
  * nonce from `init`, so that a plugin writing to stdout cannot forge one.
+ * After the nonce comes a JSON object (`{"op": ...}`), or for a collection's
+ * samples `result <id> <JSON array>`.
  *
  * Keep this module's imports free of npm packages: a host started from a
  * URL has no import map and may not download anything.
@@ -41,13 +43,30 @@ export function hostMain(): Promise<number> {
   // One synchronous write per line: no promise and no queue per message.
   const send = (msg: Record<string, unknown>) =>
     io.writeStdout(`${prefix}${JSON.stringify(msg)}\n`);
+  // A result is `<nonce> result <id> <JSON of the samples>`: the parent hands that JSON text to
+  // the sample parser as it is, instead of parsing the whole reply and re-encoding each sample.
+  const sendResult = (id: unknown, samples: unknown) => {
+    // Code in the Worker can post anything: only a plain id, and JSON written here, go out.
+    if (!Number.isSafeInteger(id)) return;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(samples);
+    } catch (err) {
+      return send({
+        op: "result",
+        id,
+        error: `cannot encode the samples: ${(err as Error).message}`,
+      });
+    }
+    io.writeStdout(`${prefix}result ${id} ${json ?? "null"}\n`);
+  };
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
 
   const onWorker = (m: FromWorker) => {
     switch (m.type) {
       case "result":
-        return send({ op: "result", id: m.id, samples: m.samples });
+        return sendResult(m.id, m.samples);
       case "ready":
         return send({ op: "ready" });
       case "error":

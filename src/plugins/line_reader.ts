@@ -14,7 +14,6 @@ export interface ReadLinesOptions {
   onEnd?(): void;
 }
 
-const NL = 10;
 const CR = 13;
 
 /**

@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Clock, Logger, Platform } from "../core/mod.ts";
 import type { SelfExec, WorkerPermissions } from "../runtime/mod.ts";
-import { type Backend, checkReturnedSamples, type CollectOutcome } from "./backend.ts";
+import { type Backend, checkReturnedJson, type CollectOutcome } from "./backend.ts";
 import { ChildChannel, describeExit } from "./child_channel.ts";
 import { PLUGIN_HOST_ARG } from "./host_main.ts";
 import { denoFlags, type Permissions, widen } from "./permissions.ts";
@@ -43,7 +43,8 @@ export interface ModuleBackendOptions {
 type Reply = {
   op: string;
   id?: number;
-  samples?: unknown;
+  /** The JSON text of the samples of a `result`. */
+  json?: string;
   error?: string;
   message?: string;
   level?: string;
@@ -190,9 +191,18 @@ export class ModuleBackend implements Backend {
       }
       return;
     }
+    const at = this.#prefix.length;
+    if (line.startsWith("result ", at)) {
+      // `result <id> <JSON>`: the JSON goes to the sample parser untouched, parsed once there.
+      const sp = line.indexOf(" ", at + 7);
+      const id = sp === -1 ? NaN : Number(line.slice(at + 7, sp));
+      const done = this.#pending.get(id);
+      this.#pending.delete(id);
+      return done?.({ op: "result", id, json: line.slice(sp + 1) });
+    }
     let r: Reply;
     try {
-      r = JSON.parse(line.slice(this.#prefix.length));
+      r = JSON.parse(line.slice(at));
     } catch {
       return void this.#ch?.kill("sent a protocol line that is not JSON");
     }
@@ -237,7 +247,7 @@ export class ModuleBackend implements Backend {
       if (r.error !== undefined) {
         return { samples: [], errors: [`collect() failed: ${withoutStack(r.error)}`] };
       }
-      return checkReturnedSamples(r.samples);
+      return checkReturnedJson(r.json ?? "null");
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
