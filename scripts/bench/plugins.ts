@@ -56,7 +56,8 @@ async function interleaved<K extends string>(
   const out: Record<K, number>[] = [];
   for (let r = 0; r < rounds; r++) {
     const row = {} as Record<K, number>;
-    for (const k of keys) {
+    // The order turns each round, so that no measure always follows the same one.
+    for (const k of keys.map((_, i) => keys[(i + r) % keys.length])) {
       const t0 = performance.now();
       for (let i = 0; i < n; i++) await ops[k]();
       row[k] = ((performance.now() - t0) * 1000) / n;
@@ -122,9 +123,12 @@ new Socket({ fd: 0, readable: true, writable: false }).on("data", (chunk) => {
 });
 `,
 );
-function relay(mode: "relay" | "echo") {
+function relay(mode: "relay" | "echo", detached = true) {
+  // Detached like a plugin host (its own session and process group), so that both are scheduled
+  // alike.
   const c = spawnNode(Deno.execPath(), ["run", "-A", `${tmp}/relay.ts`, mode], {
     stdio: ["pipe", "pipe", "inherit"],
+    detached,
   });
   let buf = "";
   let waiter: (v: unknown) => void = () => {};
@@ -149,6 +153,7 @@ function relay(mode: "relay" | "echo") {
 }
 const bareRelay = relay("relay");
 const bareEcho = relay("echo");
+const bareEchoSameSession = relay("echo", false);
 
 // Module plugin through its host process.
 const mod = new ModuleBackend({
@@ -173,6 +178,7 @@ const hostStartMs = performance.now() - t0;
 const moduleOps = {
   bareWorker: bareWorkerOp,
   pipe: bareEcho.op,
+  pipeSameSession: bareEchoSameSession.op,
   floor: bareRelay.op,
   host: () => mod.collect(AbortSignal.timeout(5000)),
 };
@@ -181,6 +187,7 @@ const hostRss = rssOf(mod.pid!);
 await mod.stop();
 bareRelay.kill();
 bareEcho.kill();
+bareEchoSameSession.kill();
 worker.terminate();
 const m = (k: keyof typeof moduleOps) => median(rounds.map((x) => x[k]));
 const ratio = (a: keyof typeof moduleOps, b: keyof typeof moduleOps) =>
@@ -195,13 +202,16 @@ const moduleReport = `module plugins, per-op medians of ${ROUNDS} interleaved ro
   N_WORKER / 5
 } ops:
   bare Worker round trip         ${m("bareWorker").toFixed(1)} µs
-  bare pipe round trip (Deno)    ${m("pipe").toFixed(1)} µs
+  bare pipe round trip (Deno)    ${m("pipe").toFixed(1)} µs (${
+  m("pipeSameSession").toFixed(1)
+} µs to a child in this session)
   floor: bare relay child+Worker ${m("floor").toFixed(1)} µs
   module plugin through its host ${m("host").toFixed(1)} µs
   host / bare Worker   ${spread(ratio("host", "bareWorker"))}
   floor / bare Worker  ${spread(ratio("floor", "bareWorker"))}
   host / floor         ${spread(ratio("host", "floor"))}
-  pipe / bare Worker   ${spread(ratio("pipe", "bareWorker"))}`;
+  pipe / bare Worker   ${spread(ratio("pipe", "bareWorker"))}
+  pipe / same session  ${spread(ratio("pipe", "pipeSameSession"))}`;
 console.log(moduleReport);
 if (ONLY_MODULE) {
   Deno.removeSync(tmp, { recursive: true });
