@@ -34,6 +34,8 @@ export async function loadOrReport(
   const files = await resolveConfigFiles(flags.config, io.platform);
   const result = await loadDocument(files, builtinSourceKinds, io.platform);
   const redactor = new Redactor();
+  // Values interpolated from the environment or files are secrets (unless declared public).
+  for (const s of result.secrets) redactor.add(s);
   // The loader masks secret values in its messages itself.
   for (const e of result.errors) io.stderr(e.message);
   if (!opts.quietWarnings) {
