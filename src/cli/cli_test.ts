@@ -339,9 +339,6 @@ Deno.test("cli reports unimplemented commands honestly", async () => {
   const a = io();
   assertEquals(await main(["plugins", "list"], a.cli), EXIT.FAILURE);
   assertStringIncludes(a.errText(), "not available in this release");
-  const b = io();
-  assertEquals(await main(["config", "migrate", "x.toml"], b.cli), EXIT.FAILURE);
-  assertStringIncludes(b.errText(), "not available in this release");
 });
 
 Deno.test("cli run keeps collecting while sources are unreachable, hang or print garbage", async () => {
