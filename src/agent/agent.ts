@@ -20,6 +20,7 @@ import {
   type ExporterStatus,
   type ExportPipeline,
 } from "../export/mod.ts";
+import { type ReloadChanges, type ReloadRecord, ReloadStats } from "./reload_state.ts";
 import { type Document, resolveSource, type SourceTable } from "./schema.ts";
 import { Scheduler } from "./scheduler.ts";
 import { registerSecrets } from "./secrets.ts";
@@ -56,6 +57,11 @@ export interface AgentStatus {
   sources: SourceStatus[];
   exporters: ExporterStatus[];
   plugins: unknown[];
+  /** Hot reload: counts and the last attempt (its errors when it failed). */
+  config: {
+    reloads: { success: number; failure: number };
+    last_reload?: ReloadRecord;
+  };
   bottlenecks: {
     source: string;
     avg_duration_ms: number;
@@ -65,36 +71,41 @@ export interface AgentStatus {
   }[];
 }
 
+/** A configuration to switch to, as {@linkcode Agent.apply} takes it. */
+export interface NextConfig {
+  config: Document;
+  files?: string[];
+  baseDirOf?: (index: number) => string;
+}
+
 /** Runs a configuration. */
 export class Agent {
-  readonly pipeline: ExportPipeline;
   #o: AgentOptions;
+  #config: Document;
   #log: Logger;
+  #pipeline: ExportPipeline;
   #runners = new Map<string, SourceRunner>();
+  /** What each runner was built from, to tell a changed source from an unchanged one. */
+  #fingerprints = new Map<string, string>();
+  #pipelineFingerprint: string;
+  /** Each source's last batch, replayed into a rebuilt export pipeline. */
+  #last = new Map<string, Sample[]>();
   #scheduler: Scheduler;
   #startedAt?: number;
+  #started = false;
   #ready = false;
   #stopping?: Promise<void>;
   #rejected = 0;
+  #reloads = new ReloadStats();
 
   constructor(options: AgentOptions) {
     this.#o = options;
+    this.#config = options.config;
     this.#log = options.logger.child("agent");
     const cm = options.config.custom_metrics;
-    const exporters = options.exporters ?? cm.exporters ?? DEFAULT_EXPORTERS;
     registerSecrets(options.config, options.kinds, options.redactor);
-    this.pipeline = createExportPipeline({
-      exporters,
-      // The final export gets what is left after collections in flight had their share.
-      stopTimeout: Math.max(
-        100,
-        Math.floor(cm.agent.shutdown_timeout * (1 - STOP_GRACE_SHARE)) - STOP_MARGIN_MS,
-      ),
-      resource: cm.resource,
-      platform: options.platform,
-      logger: options.logger.child("export"),
-      writeConsole: options.writeConsole,
-    });
+    this.#pipeline = this.#createPipeline(options.config);
+    this.#pipelineFingerprint = this.#pipelineKey(options.config);
     this.#scheduler = new Scheduler({
       clock: options.clock,
       jitter: cm.agent.jitter,
@@ -102,30 +113,220 @@ export class Agent {
     });
     cm.sources.forEach((table, index) => {
       if (!table.enabled) return;
-      const runner = this.#buildRunner(table as SourceTable, index);
-      if (runner) this.#runners.set(table.name, runner);
+      const runner = this.#buildRunner(
+        table as SourceTable,
+        index,
+        options.config,
+        options.baseDirOf,
+      );
+      this.#runners.set(table.name, runner);
+      this.#fingerprints.set(
+        table.name,
+        this.#sourceKey(table as SourceTable, index, options.config, options.baseDirOf),
+      );
     });
   }
 
-  #buildRunner(table: SourceTable, index: number): SourceRunner | undefined {
+  /** The export pipeline in use (a reload that changes exporters replaces it). */
+  get pipeline(): ExportPipeline {
+    return this.#pipeline;
+  }
+
+  #createPipeline(config: Document): ExportPipeline {
+    const cm = config.custom_metrics;
+    return createExportPipeline({
+      exporters: this.#o.exporters ?? cm.exporters ?? DEFAULT_EXPORTERS,
+      // The final export gets what is left after collections in flight had their share.
+      stopTimeout: Math.max(
+        100,
+        Math.floor(cm.agent.shutdown_timeout * (1 - STOP_GRACE_SHARE)) - STOP_MARGIN_MS,
+      ),
+      resource: cm.resource,
+      platform: this.#o.platform,
+      logger: this.#o.logger.child("export"),
+      writeConsole: this.#o.writeConsole,
+    });
+  }
+
+  #pipelineKey(config: Document): string {
+    const cm = config.custom_metrics;
+    return stableJson([
+      this.#o.exporters ?? cm.exporters ?? DEFAULT_EXPORTERS,
+      cm.resource,
+      cm.agent.shutdown_timeout,
+    ]);
+  }
+
+  #sourceKey(
+    table: SourceTable,
+    index: number,
+    config: Document,
+    baseDirOf?: (index: number) => string,
+  ): string {
+    const agent = config.custom_metrics.agent;
+    return stableJson([
+      resolveSource(table, agent),
+      baseDirOf?.(index) ?? this.#o.platform.cwd(),
+      agent.start_timeout,
+    ]);
+  }
+
+  #buildRunner(
+    table: SourceTable,
+    index: number,
+    config: Document,
+    baseDirOf?: (index: number) => string,
+  ): SourceRunner {
     const o = this.#o;
     const kind = o.kinds.find((k) => k.type === table.type);
     if (!kind) throw new Error(`no source kind ${JSON.stringify(table.type)}`); // the schema rules this out
-    const config = resolveSource(table, o.config.custom_metrics.agent);
-    const logger = o.logger.child(`source.${config.name}`);
-    const source = kind.create(config as never, {
+    const resolved = resolveSource(table, config.custom_metrics.agent);
+    const logger = o.logger.child(`source.${resolved.name}`);
+    const source = kind.create(resolved as never, {
       logger,
       platform: o.platform,
       clock: o.clock,
       redactor: o.redactor,
-      baseDir: o.baseDirOf?.(index) ?? o.platform.cwd(),
+      baseDir: baseDirOf?.(index) ?? o.platform.cwd(),
     });
-    return new SourceRunner(config, source, {
+    return new SourceRunner(resolved, source, {
       clock: o.clock,
       logger,
       redactor: o.redactor,
-      startTimeout: o.config.custom_metrics.agent.start_timeout,
+      startTimeout: config.custom_metrics.agent.start_timeout,
     });
+  }
+
+  #schedule(runner: SourceRunner): void {
+    this.#scheduler.add({
+      name: runner.config.name,
+      interval: runner.config.interval,
+      timeout: runner.config.timeout,
+      run: async (signal) => {
+        // An aborted run's source work may still be winding down (a command in its kill grace): never overlap it.
+        if (runner.busy) return runner.noteOverrun(1);
+        const result = await runner.collect(signal);
+        // A run aborted by a reload that replaced its runner delivers nothing.
+        if (this.#runners.get(runner.config.name) === runner) this.#deliver(result);
+      },
+    });
+  }
+
+  /**
+   * Switches to a new, already validated configuration. Sources whose
+   * resolved config is unchanged keep running untouched (same runner, same
+   * schedule, same connections); changed ones are stopped and rebuilt,
+   * removed ones stopped and their series dropped, new ones started. The
+   * export pipeline is rebuilt only when exporters or the resource changed.
+   * Rejects, with nothing changed, when a new source cannot be built or the
+   * new exporters cannot bind.
+   */
+  async apply(next: NextConfig): Promise<ReloadChanges> {
+    const o = this.#o;
+    const cm = next.config.custom_metrics;
+    const changes: ReloadChanges = {
+      added: [],
+      changed: [],
+      removed: [],
+      unchanged: [],
+      exporters: "kept",
+    };
+    const wanted = new Map<string, { table: SourceTable; index: number; key: string }>();
+    cm.sources.forEach((t, index) => {
+      if (!t.enabled) return;
+      const table = t as SourceTable;
+      wanted.set(t.name, {
+        table,
+        index,
+        key: this.#sourceKey(table, index, next.config, next.baseDirOf),
+      });
+    });
+    for (const name of this.#runners.keys()) {
+      if (!wanted.has(name)) changes.removed.push(name);
+    }
+    for (const [name, w] of wanted) {
+      const old = this.#fingerprints.get(name);
+      if (old === undefined) changes.added.push(name);
+      else if (old === w.key) changes.unchanged.push(name);
+      else changes.changed.push(name);
+    }
+    // Build first: a source that cannot be built leaves everything as it was.
+    const built = new Map<string, SourceRunner>();
+    for (const name of [...changes.changed, ...changes.added]) {
+      const w = wanted.get(name)!;
+      built.set(name, this.#buildRunner(w.table, w.index, next.config, next.baseDirOf));
+    }
+    registerSecrets(next.config, o.kinds, o.redactor);
+
+    const pipelineKey = this.#pipelineKey(next.config);
+    if (pipelineKey !== this.#pipelineFingerprint) {
+      try {
+        await this.#replacePipeline(next.config);
+      } catch (err) {
+        await Promise.all([...built.values()].map((r) => r.stop()));
+        throw err;
+      }
+      this.#pipelineFingerprint = pipelineKey;
+      changes.exporters = "rebuilt";
+    }
+
+    await Promise.all([...changes.removed, ...changes.changed].map(async (name) => {
+      const runner = this.#runners.get(name)!;
+      this.#runners.delete(name);
+      this.#fingerprints.delete(name);
+      await this.#scheduler.remove(name);
+      await runner.stop();
+      if (!built.has(name)) {
+        this.#last.delete(name);
+        this.#pipeline.write(name, []);
+      }
+    }));
+    for (const [name, runner] of built) {
+      this.#runners.set(name, runner);
+      this.#fingerprints.set(name, wanted.get(name)!.key);
+      if (this.#started && !this.#stopping) this.#schedule(runner);
+    }
+    this.#config = next.config;
+    if (next.files) this.#o = { ...this.#o, files: next.files };
+    return changes;
+  }
+
+  /**
+   * Swaps in a pipeline for `config`: writes go to the new one at once (it
+   * takes them before it starts), the old one flushes and closes its
+   * listeners, then the new one binds. When it cannot, the old config's
+   * pipeline is put back.
+   */
+  async #replacePipeline(config: Document): Promise<void> {
+    const old = this.#pipeline;
+    const fresh = this.#createPipeline(config);
+    this.#install(fresh);
+    await old.stop();
+    if (!this.#started) return;
+    try {
+      await fresh.start();
+    } catch (err) {
+      await fresh.stop();
+      const restored = this.#createPipeline(this.#config);
+      this.#install(restored);
+      await restored.start().catch((e) => {
+        this.#log.error("cannot restore the previous exporters", { error: errorMessage(e) });
+      });
+      throw err;
+    }
+  }
+
+  #install(pipeline: ExportPipeline): void {
+    this.#pipeline = pipeline;
+    for (const [source, samples] of this.#last) {
+      // Histograms were exported by the old pipeline's final flush; recording them again would count them twice.
+      pipeline.write(source, samples.filter((s) => s.type !== "histogram"));
+    }
+  }
+
+  /** Records the outcome of a reload for `/status` and the `sextant.config.reload` counter. */
+  recordReload(record: ReloadRecord): void {
+    this.#reloads.record(record);
   }
 
   /** Names of the enabled sources. */
@@ -135,20 +336,10 @@ export class Agent {
 
   /** Binds the exporters' listeners and starts scheduling. Rejects (after cleaning up) when a listener cannot bind. */
   async start(): Promise<void> {
-    await this.pipeline.start();
+    await this.#pipeline.start();
     this.#startedAt = this.#o.clock.now();
-    for (const runner of this.#runners.values()) {
-      this.#scheduler.add({
-        name: runner.config.name,
-        interval: runner.config.interval,
-        timeout: runner.config.timeout,
-        run: async (signal) => {
-          // An aborted run's source work may still be winding down (a command in its kill grace): never overlap it.
-          if (runner.busy) return runner.noteOverrun(1);
-          this.#deliver(await runner.collect(signal));
-        },
-      });
-    }
+    this.#started = true;
+    for (const runner of this.#runners.values()) this.#schedule(runner);
     this.#ready = true;
     for (const e of this.pipeline.endpoints) {
       this.#log.info("exporter listening", { exporter: e.name, url: e.url });
@@ -169,7 +360,8 @@ export class Agent {
   }
 
   #deliver(result: CollectionResult): void {
-    const { rejected } = this.pipeline.write(result.source, result.samples);
+    this.#last.set(result.source, result.samples);
+    const { rejected } = this.#pipeline.write(result.source, result.samples);
     for (const r of rejected) {
       this.#rejected++;
       result.errors.push({
@@ -178,7 +370,7 @@ export class Agent {
         message: `not exported: ${r.reason}`,
       });
     }
-    if (this.#o.selfMetrics !== false) this.pipeline.write("sextant", this.#selfSamples(result));
+    if (this.#o.selfMetrics !== false) this.#pipeline.write("sextant", this.#selfSamples(result));
   }
 
   #selfSamples(last: CollectionResult): Sample[] {
@@ -211,6 +403,9 @@ export class Agent {
     }
     add("source.collection_duration", last.durationMs, "histogram", { source: last.source }, "ms");
     add("export.rejected", this.#rejected, "counter", {});
+    const reloads = this.#reloads.counts;
+    add("config.reload", reloads.success, "counter", { result: "success" });
+    add("config.reload", reloads.failure, "counter", { result: "failure" });
     const mem = this.#o.platform.memoryUsage();
     add("process.rss", mem.rss, "gauge", {}, "By");
     add("process.heap_used", mem.heapUsed, "gauge", {}, "By");
@@ -251,8 +446,9 @@ export class Agent {
       ready: this.#ready,
       config_files: this.#o.files ?? [],
       sources,
-      exporters: this.pipeline.status(),
+      exporters: this.#pipeline.status(),
       plugins: [],
+      config: this.#reloads.status(),
       bottlenecks,
     };
   }
@@ -270,14 +466,14 @@ export class Agent {
   async #stop(): Promise<void> {
     this.#ready = false;
     const clock = this.#o.clock;
-    const budget = this.#o.config.custom_metrics.agent.shutdown_timeout;
+    const budget = this.#config.custom_metrics.agent.shutdown_timeout;
     const t0 = clock.monotonic();
     // 40% of the budget lets collections in flight finish; the rest bounds the
     // source stops and the final export, which run side by side.
     await this.#scheduler.stop(Math.floor(budget * STOP_GRACE_SHARE));
     const left = Math.max(0, budget - (clock.monotonic() - t0) - STOP_MARGIN_MS);
     const sources = Promise.all([...this.#runners.values()].map((r) => r.stop()));
-    const exports = this.pipeline.stop().catch((err) => {
+    const exports = this.#pipeline.stop().catch((err) => {
       this.#log.warn("exporter shutdown failed", { error: errorMessage(err) });
     });
     const done = await within(clock, Promise.all([sources, exports]), left);
@@ -304,4 +500,15 @@ async function within(clock: Clock, p: Promise<unknown>, ms: number): Promise<bo
   } finally {
     clock.clearTimeout(timer);
   }
+}
+
+/** JSON with object keys sorted, so that equal configs give equal text. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : v,
+  );
 }

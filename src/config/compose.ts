@@ -23,8 +23,10 @@ const MAX_CHAIN = 16;
 export interface Composed {
   layers: Layer[];
   errors: ConfigError[];
-  /** Every file read (absolute), and the directories of globs, to watch for changes. */
-  watch: string[];
+  /** Every file read (absolute), to watch for changes. */
+  watchFiles: string[];
+  /** Directories that globs read (absolute), to watch for new files. */
+  watchDirs: string[];
   /** Files read, as named in messages. */
   files: string[];
   /** Variables declared public (`public_env`) by any of the files. */
@@ -45,7 +47,8 @@ export async function composeFile(file: string, platform: Plat): Promise<Compose
   const out: Composed = {
     layers: [],
     errors: [],
-    watch: [],
+    watchFiles: [],
+    watchDirs: [],
     files: [],
     publicEnv: [],
     complete: true,
@@ -92,7 +95,7 @@ async function expand(
     out.complete = false;
     return;
   }
-  out.watch.push(abs);
+  out.watchFiles.push(abs);
   const r = await readLayer(name, ctx.platform);
   if (r.read) out.files.push(name);
   if (!r.layer) {
@@ -161,7 +164,7 @@ async function expand(
       continue;
     }
     const { matches, dirs } = await glob(full, ctx.platform);
-    out.watch.push(...dirs);
+    out.watchDirs.push(...dirs);
     for (const m of matches) await expand(display(m, ctx), m, here, { layer, path }, ctx);
   }
 }

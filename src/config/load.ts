@@ -48,8 +48,8 @@ export interface LoadResult<T> {
   warnings: ConfigError[];
   /** Files actually read, includes and bases too (an embedded default is not a file). */
   files: string[];
-  /** Absolute paths to watch for reload: every file read and every directory a glob read. */
-  watch: string[];
+  /** Absolute paths to watch for reload: every file read, and every directory a glob read. */
+  watch: { files: string[]; dirs: string[] };
   /** Values interpolated from the environment or files: secrets to register with the redactor. */
   secrets: string[];
   /** The merged document (plain TOML values) before validation. */
@@ -78,13 +78,15 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
   const layers: Layer[] = [];
   let complete = true;
 
-  const watch: string[] = [];
+  const watchFiles: string[] = [];
+  const watchDirs: string[] = [];
   const publicEnv: string[] = [];
   if (opts.files.length > 0) {
     for (const file of opts.files) {
       const c = await composeFile(file, opts.platform);
       files.push(...c.files);
-      watch.push(...c.watch);
+      watchFiles.push(...c.watchFiles);
+      watchDirs.push(...c.watchDirs);
       errors.push(...c.errors);
       layers.push(...c.layers);
       publicEnv.push(...c.publicEnv);
@@ -164,7 +166,7 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
     errors: finalErrors,
     warnings: sorted(warnings),
     files: [...new Set(files)],
-    watch: [...new Set(watch)],
+    watch: { files: [...new Set(watchFiles)], dirs: [...new Set(watchDirs)] },
     secrets: [...new Set(secrets)],
     raw: merged.doc,
     locate: (path) => locator.locate(path),

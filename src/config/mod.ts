@@ -28,3 +28,4 @@ export {
   MIGRATIONS,
   type MigrationStep,
 } from "./migrate.ts";
+export { type ConfigWatch, watchConfig, type WatchOptions } from "./watch.ts";
