@@ -305,6 +305,9 @@ export class Agent {
     if (!this.#started) return;
     try {
       await fresh.start();
+      for (const e of fresh.endpoints) {
+        this.#log.info("exporter listening", { exporter: e.name, url: e.url });
+      }
     } catch (err) {
       await fresh.stop();
       const restored = this.#createPipeline(this.#config);

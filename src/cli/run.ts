@@ -93,6 +93,10 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
       paths: result.watch,
       onChange: () => void reloader.reload("file"),
     });
+    log.info("watching configuration files", {
+      files: result.watch.files.length,
+      dirs: result.watch.dirs.length,
+    });
   }
   io.stop?.addEventListener("abort", () => resolveStop("stop requested"), { once: true });
   if (io.stop?.aborted) resolveStop("stop requested");
