@@ -178,7 +178,23 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
   cm.aggregators.forEach((a, i) => {
     if (!a.source) return;
     const re = globToRegExp(a.source);
-    const matches = sourceNames.some((n) => re.test(`${n}.x`) || a.source!.startsWith(`${n}.`));
+    const inputs = sourceNames.filter((n) => re.test(`${n}.x`) || a.source!.startsWith(`${n}.`));
+    const matches = inputs.length > 0;
+    // A window shorter than its input's interval would be empty most of the time.
+    const window = a.window ?? cm.aggregation_window;
+    for (const n of inputs) {
+      const s = cm.sources[names.get(n)!];
+      const interval = s.interval ?? cm.agent.default_interval;
+      if (s.enabled && window < interval) {
+        issues.push({
+          path: ["custom_metrics", "aggregators", i, ...(a.window ? ["window"] : [])],
+          message: `window (${window} ms${
+            a.window ? "" : ", from aggregation_window"
+          }) is shorter than the interval of its input source ${JSON.stringify(n)} (${interval} ms)`,
+        });
+        break;
+      }
+    }
     if (!matches) {
       issues.push({
         path: ["custom_metrics", "aggregators", i, "source"],
