@@ -190,7 +190,9 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
           path: ["custom_metrics", "aggregators", i, ...(a.window ? ["window"] : [])],
           message: `window (${window} ms${
             a.window ? "" : ", from aggregation_window"
-          }) is shorter than the interval of its input source ${JSON.stringify(n)} (${interval} ms)`,
+          }) is shorter than the interval of its input source ${
+            JSON.stringify(n)
+          } (${interval} ms)`,
         });
         break;
       }
