@@ -257,3 +257,42 @@ Deno.test("Reloader folds requests that arrive during a reload into one more rel
   assertEquals(agent.status().config.reloads, { success: 2, failure: 0 });
   await agent.pipeline.stop();
 });
+
+Deno.test("Reloader reports a loader that throws and a source that cannot be built, changing nothing", async () => {
+  const base = countingKind(systemClock);
+  const kind = {
+    ...base,
+    create(config: { name: string; value: number }, deps: never) {
+      if (config.value === 666) {
+        throw new TypeError("Cannot create the source as 'value' is cursed");
+      }
+      return base.create(config as never, deps);
+    },
+  } as unknown as SourceKind;
+  const first = doc(kind, [src("keep")]);
+  const lines: string[] = [];
+  const { agent, logger, redactor } = agentFor(first, kind, systemClock, lines);
+  const loads: (() => Promise<LoadResult<Document>>)[] = [
+    () => Promise.reject(new Error("disk on fire")),
+    () => Promise.resolve(loaded(doc(kind, [src("keep"), src("cursed", 666)]))),
+    () => Promise.resolve(loaded(doc(kind, [src("keep")], { log: { level: "debug" } }))),
+  ];
+  const reloader = new Reloader({
+    agent,
+    initial: first,
+    load: () => loads.shift()!(),
+    logger,
+    clock: systemClock,
+    redactor,
+  });
+  const thrown = await reloader.reload("signal");
+  assertEquals(thrown.errors, ["cannot load: disk on fire"]);
+  const cursed = await reloader.reload("signal");
+  assertEquals(cursed.errors, ["Cannot create the source as 'value' is cursed"]);
+  assertEquals(agent.status().sources.map((s) => s.name), ["keep"]);
+  const logChange = await reloader.reload("signal");
+  assert(logChange.ok);
+  assertEquals(logChange.changes!.restart_required, ["custom_metrics.log"]);
+  assert(lines.some((l) => l.includes("some settings change only at restart")), lines.join("\n"));
+  await agent.pipeline.stop();
+});

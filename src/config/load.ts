@@ -5,7 +5,7 @@
  * @module
  */
 import type { z } from "zod";
-import { ConfigError, redactCredentials } from "../core/mod.ts";
+import { ConfigError, Redactor } from "../core/mod.ts";
 import type { ConfigLocation, Platform } from "../core/mod.ts";
 import { DEFAULT_MESSAGE, describeIssues } from "./issues.ts";
 import { composeFile, LOADER_KEYS } from "./compose.ts";
@@ -121,9 +121,12 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
     file: sources[0] ?? "<config>",
     baseDir: cwd,
   });
+  const masker = new Redactor();
+  for (const secret of secrets) masker.add(secret);
   const report = (path: Path, at: Path, message: string, warning = false) => {
     const loc = locator.locate(at);
-    const detail = redactCredentials(message);
+    // An interpolated secret quoted as the "found" value must not leak into the message.
+    const detail = masker.redact(message);
     (warning ? warnings : errors).push(new ConfigError({ ...loc, path: formatPath(path) }, detail));
   };
 
