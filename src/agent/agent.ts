@@ -222,6 +222,7 @@ export class Agent {
    * new exporters cannot bind.
    */
   async apply(next: NextConfig): Promise<ReloadChanges> {
+    if (this.#stopping) throw new Error("Cannot reload as the agent is stopping");
     const o = this.#o;
     const cm = next.config.custom_metrics;
     const changes: ReloadChanges = {
@@ -286,6 +287,8 @@ export class Agent {
       this.#fingerprints.set(name, wanted.get(name)!.key);
       if (this.#started && !this.#stopping) this.#schedule(runner);
     }
+    // Aggregators are one more component of this diff: an engine with `reconfigure(rules)`
+    // (which keeps the windows of unchanged rules) is handed `cm.aggregators` here.
     this.#config = next.config;
     if (next.files) this.#o = { ...this.#o, files: next.files };
     return changes;

@@ -296,3 +296,20 @@ Deno.test("Reloader reports a loader that throws and a source that cannot be bui
   assert(lines.some((l) => l.includes("some settings change only at restart")), lines.join("\n"));
   await agent.pipeline.stop();
 });
+
+Deno.test("agent apply refuses to reload while stopping", async () => {
+  const kind = countingKind(systemClock);
+  const first = doc(kind, [src("keep")]);
+  const { agent } = agentFor(first, kind, systemClock);
+  await agent.start();
+  const stopping = agent.stop();
+  let error: unknown;
+  try {
+    await agent.apply({ config: first });
+  } catch (err) {
+    error = err;
+  }
+  await stopping;
+  assert(error instanceof Error);
+  assertEquals(error.message, "Cannot reload as the agent is stopping");
+});

@@ -6,7 +6,7 @@
  * old, deleted inode.
  * @module
  */
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import type { Clock, Platform, TimerHandle } from "../core/mod.ts";
 
 /** Options of {@linkcode watchConfig}. */
@@ -51,10 +51,14 @@ export function watchConfig(opts: WatchOptions): ConfigWatch {
     stop?.();
     const files = new Set(paths.files);
     const dirs = new Set(paths.dirs);
-    const watched = new Set([...dirs, ...[...files].map((f) => dirname(f))]);
+    const fileDirs = new Set([...files].map((f) => dirname(f)));
+    const watched = new Set([...dirs, ...fileDirs]);
     stop = opts.platform.watch([...watched], (path) => {
       if (closed) return;
-      if (!files.has(path) && !dirs.has(dirname(path))) return;
+      // `..data` and its kin: Kubernetes swaps a ConfigMap's files by renaming a symlinked
+      // directory next to them, so the files themselves never see an event.
+      const swapped = basename(path).startsWith("..") && fileDirs.has(dirname(path));
+      if (!files.has(path) && !dirs.has(dirname(path)) && !swapped) return;
       pending.add(path);
       if (timer !== undefined) opts.clock.clearTimeout(timer);
       timer = opts.clock.setTimeout(() => {

@@ -31,6 +31,7 @@ Deno.test("watchConfig watches directories and calls back once per burst of rele
   w.emit("/etc/s/main.toml");
   await clock.advance(150);
   w.emit("/etc/s/other.txt"); // not a config file: ignored
+  w.emit("/etc/s/.main.toml.swp"); // an editor's swap file: ignored
   w.emit("/etc/s/conf.d/new.toml");
   await clock.advance(150);
   assertEquals(seen, []);
@@ -49,4 +50,20 @@ Deno.test("watchConfig watches directories and calls back once per burst of rele
   await clock.advance(1000);
   assertEquals(seen.length, 2);
   assertEquals(w.calls[1].stopped, true);
+});
+
+Deno.test("watchConfig sees a Kubernetes ConfigMap update (a renamed ..data directory)", async () => {
+  const clock = new FakeClock(0);
+  const w = fakeWatch();
+  const seen: string[][] = [];
+  watchConfig({
+    platform: w.platform,
+    clock,
+    paths: { files: ["/etc/sextant/sextant.toml"], dirs: [] },
+    onChange: (c) => seen.push(c),
+  });
+  w.emit("/etc/sextant/..2026_11_24_04_12_00.123");
+  w.emit("/etc/sextant/..data");
+  await clock.advance(200);
+  assertEquals(seen, [["/etc/sextant/..2026_11_24_04_12_00.123", "/etc/sextant/..data"]]);
 });
