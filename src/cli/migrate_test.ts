@@ -70,7 +70,7 @@ Deno.test("config migrate prints a diff, --write keeps a .bak, and the result va
     assertEquals(out.errors, []);
     const value = (n: string) =>
       out.samples.find((s) => s.name === `${tag.toLowerCase()}.${n}`)?.value;
-    assertEquals(value("count"), 2);
+    assertEquals(value("processes"), 2);
     assert(value("memory.rss")! > 0, "rss");
     assert(value("threads")! >= 2, "threads");
     assert(value("open_fds")! >= 2, "fds");

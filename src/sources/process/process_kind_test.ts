@@ -4,7 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { CollectError } from "../../core/mod.ts";
+import { createExportPipeline, resourceSchema } from "../../export/mod.ts";
+import { platform } from "../../runtime/mod.ts";
 import { processKind } from "./mod.ts";
+import { assertPromtoolClean } from "../../../tests/support/promtool.ts";
 import {
   configFor,
   RecordingAccumulator,
@@ -60,7 +63,7 @@ Deno.test("process source sums the figures of matching processes, case-insensiti
     await source.start(signal());
     await source.collect(acc, signal());
     assertEquals(acc.errors, []);
-    assertEquals(acc.value("count"), 2);
+    assertEquals(acc.value("processes"), 2);
     assertEquals(acc.value("memory.rss"), 2 * 2048 * 1024);
     assertEquals(acc.value("memory.virtual"), 2 * 1048576);
     assertEquals(acc.value("threads"), 6);
@@ -80,7 +83,7 @@ Deno.test("process source sums the figures of matching processes, case-insensiti
   }
 });
 
-Deno.test("process source reports count 0 and nothing else when nothing matches", async () => {
+Deno.test("process source reports 0 processes and nothing else when nothing matches", async () => {
   const root = await fakeProc([{ pid: 5, comm: "bash" }]);
   try {
     const source = processKind.create(
@@ -89,7 +92,7 @@ Deno.test("process source reports count 0 and nothing else when nothing matches"
     );
     const acc = new RecordingAccumulator();
     await source.collect(acc, signal());
-    assertEquals(acc.samples.map((s) => [s.name, s.value]), [["count", 0]]);
+    assertEquals(acc.samples.map((s) => [s.name, s.value]), [["processes", 0]]);
     assertEquals(acc.errors, []);
   } finally {
     await rm(root, { recursive: true });
@@ -129,7 +132,7 @@ Deno.test("process source measures CPU of real processes between collections", a
     await source.start(signal());
     const first = new RecordingAccumulator();
     await source.collect(first, signal());
-    assertEquals(first.value("count"), 2);
+    assertEquals(first.value("processes"), 2);
     assert(first.value("memory.rss")! > 0);
     assert(first.value("threads")! >= 2);
     assert(first.value("open_fds")! >= 2);
@@ -164,5 +167,42 @@ Deno.test("process sample.toml validates", async () => {
   for (const table of doc.custom_metrics.sources) {
     const { type: _, ...rest } = table;
     assertEquals(schemaIssues(processKind, rest), []);
+  }
+});
+
+Deno.test("process source output passes promtool", async (t) => {
+  const root = await fakeProc([{ pid: 7, comm: "app" }]);
+  try {
+    const source = processKind.create(
+      configFor(processKind, { patterns: ["app"], proc_root: root }),
+      testDeps(),
+    );
+    const acc = new RecordingAccumulator();
+    await source.collect(acc, signal());
+    const pipeline = createExportPipeline({
+      exporters: [],
+      resource: resourceSchema.parse({}),
+      platform,
+      logger: testDeps().logger,
+    });
+    const now = Date.now();
+    const { rejected } = pipeline.write(
+      "app",
+      acc.samples.map((s) => ({
+        name: `app.${s.name}`,
+        value: s.value,
+        type: s.type ?? "gauge",
+        attributes: s.attributes ?? {},
+        timestamp: now,
+        ...(s.unit ? { unit: s.unit } : {}),
+      })),
+    );
+    assertEquals(rejected, []);
+    const text = await pipeline.prometheusText();
+    await pipeline.stop();
+    assertStringIncludes(text, "app_processes 1");
+    await assertPromtoolClean(t, text);
+  } finally {
+    await rm(root, { recursive: true });
   }
 });

@@ -102,7 +102,7 @@ export class ProcessSource implements Source {
     const now = this.#clock.monotonic();
     const uptime = await this.#uptime();
     this.#matched = procs.length;
-    acc.add({ name: "count", value: procs.length, type: "gauge", unit: "{process}" });
+    acc.add({ name: "processes", value: procs.length, type: "gauge", unit: "{process}" });
     this.#denied = {};
     for (const group of this.#groups) {
       const denied = procs.filter((p) => p.denied.has(group)).length;
