@@ -184,3 +184,42 @@ Deno.test("cli run moves the exporter to a new port on reload", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli run moves the admin API when a reload asked over it changes its address", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sextant-reload-" });
+  await Deno.writeTextFile(`${dir}/main.toml`, MAIN.replace('include = ["conf.d/*.toml"]\n', ""));
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const stop = new AbortController();
+  const a = io(stop.signal);
+  const running = main(["run", "-c", `${dir}/main.toml`], a.cli);
+  try {
+    const admins = () =>
+      a.err.map((l) => /admin API listening url=(\S+?)\/?$/.exec(l)?.[1]).filter(Boolean);
+    const first = await waitFor(() => admins()[0], "admin URL");
+    // Written while the watch is not yet reading: whichever trigger comes first applies it.
+    await Deno.writeTextFile(
+      `${dir}/main.toml`,
+      MAIN.replace('include = ["conf.d/*.toml"]\n', "").replace(
+        '[custom_metrics.admin]\nlisten = "127.0.0.1:0"',
+        `[custom_metrics.admin]\nlisten = "127.0.0.1:${port}"`,
+      ),
+    );
+    const res = await fetch(`${first}/reload`, { method: "POST" });
+    assertEquals(res.status, 200);
+    await res.body?.cancel();
+    const moved = await waitFor(() => admins().find((u) => u!.endsWith(`:${port}`)), "new admin");
+    const st = await (await fetch(`${moved}/status`)).json() as Status;
+    assert(st.config.reloads.success >= 1);
+    const old = await fetch(`${first}/status`).then((r) => r.status, () => "closed");
+    assertEquals(old, "closed");
+  } catch (err) {
+    console.error(a.err.join("\n"));
+    throw err;
+  } finally {
+    stop.abort();
+    assertEquals(await running, EXIT.OK);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

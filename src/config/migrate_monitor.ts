@@ -40,6 +40,8 @@ interface Monitor {
   serviceName?: string;
   namespace?: string;
   endpoint?: string;
+  /** Whole-line comments, in order. */
+  comments: string[];
 }
 
 /** Converts 0.3 monitor files into one current config; notes say what was not carried over. */
@@ -67,7 +69,8 @@ export function monitorToCurrent(
     `# Migrated by "sextant config migrate" from ${
       files.map((f) => f.name).join(", ")
     } (process monitor 0.3.x).`,
-    "# Comments of the original files are not carried over (the .bak copies keep them).",
+    "# Whole-line comments of the original files are kept above their source; comments at the end",
+    "# of a line are not (the .bak copies keep everything).",
     `config_version = ${current}`,
     "",
   ];
@@ -98,6 +101,7 @@ export function monitorToCurrent(
   });
 
   for (const m of monitors) {
+    if (m.comments.length > 0) out.push(`# From ${m.file}:`, ...m.comments);
     out.push("[[custom_metrics.sources]]", `name = ${q(m.name)}`, 'type = "process"');
     if (m.description) out.push(`description = ${q(m.description)}`);
     out.push(`patterns = [${m.patterns.map(q).join(", ")}]`);
@@ -276,6 +280,7 @@ function readMonitor(f: MigrationFile, notes: MigrationNote[]): Monitor {
     serviceName,
     namespace,
     endpoint,
+    comments: f.text.split(/\r?\n/).filter((l) => /^\s*#/.test(l)).map((l) => l.trim()),
   };
 }
 

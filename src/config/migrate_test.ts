@@ -35,6 +35,10 @@ Deno.test("migrate turns the 0.3 monitor example into a process source and an OT
     interval: 60,
     collect: ["cpu", "context_switches", "memory", "threads", "io", "fds"],
   }]);
+  assertStringIncludes(
+    r.text!,
+    "# From m8mulprc.toml:\n# Process monitor for the multi-process controller.\n[[custom_metrics.sources]]",
+  );
   const text = r.notes.map((n) => `${n.severity}: ${n.message}`);
   assertEquals(text, [
     'warning: m8mulprc.toml:10:40: monitoring.metric_types[3]: "network" is not migrated: Linux does not account network traffic per process in /proc',
