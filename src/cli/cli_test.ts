@@ -421,7 +421,12 @@ interval = "50ms"
       byName.get("unreachable")!.last_errors[0].message,
       `127.0.0.1:${deadPort}`,
     );
-    const body = await (await fetch(metrics)).text();
+    // "good" runs every 50 ms with a 50 ms timeout: on a loaded machine one run may time out and
+    // clear its series until the next one, so wait for a scrape that follows a good run.
+    const body = await waitFor(async () => {
+      const t = await (await fetch(metrics)).text();
+      return /^good_value 7$/m.test(t) ? t : undefined;
+    }, "good_value in a scrape");
     assertMatch(body, /^good_value 7$/m);
     assertMatch(body, /^unreachable_up 0$/m);
     assertMatch(body, /^sextant_source_up\{source="hangs",type="command"\} 0$/m);
