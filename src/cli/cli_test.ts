@@ -92,6 +92,7 @@ Deno.test("cli validate accepts the example configs", async () => {
     const f of [
       "config/sextant.toml",
       "config/examples/design_example.toml",
+      "config/examples/composed/main.toml",
       "tests/testdata/smoke.toml",
     ]
   ) {

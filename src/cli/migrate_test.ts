@@ -7,6 +7,15 @@ const EXAMPLE = await Deno.readTextFile(
   new URL("../config/testdata/monitor/m8mulprc.toml", import.meta.url),
 );
 
+Deno.test("config migrate accepts the shipped 0.3 example as it stands", async () => {
+  const shipped = new URL("../../config/examples/monitor-0.3/m8mulprc.toml", import.meta.url)
+    .pathname;
+  assertEquals(await Deno.readTextFile(shipped), EXAMPLE);
+  const a = io();
+  assertEquals(await main(["config", "migrate", shipped], a.cli), EXIT.OK, a.errText());
+  assertStringIncludes(a.text(), '+type = "process"');
+});
+
 function io() {
   const out: string[] = [];
   const err: string[] = [];
