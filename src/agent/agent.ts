@@ -20,7 +20,13 @@ import {
   type ExporterStatus,
   type ExportPipeline,
 } from "../export/mod.ts";
-import { type ReloadChanges, type ReloadRecord, ReloadStats } from "./reload_state.ts";
+import {
+  diffByKey,
+  type ReloadChanges,
+  type ReloadRecord,
+  ReloadStats,
+  stableJson,
+} from "./reload_state.ts";
 import { type Document, resolveSource, type SourceTable } from "./schema.ts";
 import { Scheduler } from "./scheduler.ts";
 import { registerSecrets } from "./secrets.ts";
@@ -225,13 +231,6 @@ export class Agent {
     if (this.#stopping) throw new Error("Cannot reload as the agent is stopping");
     const o = this.#o;
     const cm = next.config.custom_metrics;
-    const changes: ReloadChanges = {
-      added: [],
-      changed: [],
-      removed: [],
-      unchanged: [],
-      exporters: "kept",
-    };
     const wanted = new Map<string, { table: SourceTable; index: number; key: string }>();
     cm.sources.forEach((t, index) => {
       if (!t.enabled) return;
@@ -242,15 +241,10 @@ export class Agent {
         key: this.#sourceKey(table, index, next.config, next.baseDirOf),
       });
     });
-    for (const name of this.#runners.keys()) {
-      if (!wanted.has(name)) changes.removed.push(name);
-    }
-    for (const [name, w] of wanted) {
-      const old = this.#fingerprints.get(name);
-      if (old === undefined) changes.added.push(name);
-      else if (old === w.key) changes.unchanged.push(name);
-      else changes.changed.push(name);
-    }
+    const changes: ReloadChanges = {
+      ...diffByKey(this.#fingerprints, new Map([...wanted].map(([n, w]) => [n, w.key]))),
+      exporters: "kept",
+    };
     // Build first: a source that cannot be built leaves everything as it was.
     const built = new Map<string, SourceRunner>();
     for (const name of [...changes.changed, ...changes.added]) {
@@ -506,15 +500,4 @@ async function within(clock: Clock, p: Promise<unknown>, ms: number): Promise<bo
   } finally {
     clock.clearTimeout(timer);
   }
-}
-
-/** JSON with object keys sorted, so that equal configs give equal text. */
-function stableJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) =>
-      v && typeof v === "object" && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        : v,
-  );
 }

@@ -14,6 +14,7 @@ import type { LoadResult } from "../config/mod.ts";
 import { platform } from "../runtime/mod.ts";
 import { Agent } from "./agent.ts";
 import { Reloader } from "./reload.ts";
+import { diffByKey, stableJson } from "./reload_state.ts";
 import { buildDocumentSchema, type Document } from "./schema.ts";
 
 /** Collection times and instances per source name, across rebuilds. */
@@ -312,4 +313,18 @@ Deno.test("agent apply refuses to reload while stopping", async () => {
   await stopping;
   assert(error instanceof Error);
   assertEquals(error.message, "Cannot reload as the agent is stopping");
+});
+
+Deno.test("diffByKey sorts components into added, changed, removed and unchanged", () => {
+  assertEquals(
+    diffByKey(
+      new Map([["a", "1"], ["b", "1"], ["gone", "1"]]),
+      new Map([["a", "1"], ["b", "2"], ["c", "1"]]),
+    ),
+    { added: ["c"], changed: ["b"], removed: ["gone"], unchanged: ["a"] },
+  );
+  assertEquals(stableJson({ b: 1, a: { d: [1, { f: 1, e: 2 }], c: 3 } }), stableJson({
+    a: { c: 3, d: [1, { e: 2, f: 1 }] },
+    b: 1,
+  }));
 });
