@@ -323,8 +323,11 @@ Deno.test("diffByKey sorts components into added, changed, removed and unchanged
     ),
     { added: ["c"], changed: ["b"], removed: ["gone"], unchanged: ["a"] },
   );
-  assertEquals(stableJson({ b: 1, a: { d: [1, { f: 1, e: 2 }], c: 3 } }), stableJson({
-    a: { c: 3, d: [1, { e: 2, f: 1 }] },
-    b: 1,
-  }));
+  assertEquals(
+    stableJson({ b: 1, a: { d: [1, { f: 1, e: 2 }], c: 3 } }),
+    stableJson({
+      a: { c: 3, d: [1, { e: 2, f: 1 }] },
+      b: 1,
+    }),
+  );
 });
