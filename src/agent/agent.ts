@@ -49,6 +49,17 @@ export interface AgentOptions {
   exporters?: Document["custom_metrics"]["exporters"];
   /** Report `sextant.*` self-metrics. @default {true} */
   selfMetrics?: boolean;
+  /** The plugin sources, for `/status`, the self-metrics and the admin API. */
+  plugins?: PluginStatusProvider;
+}
+
+/** What the agent needs from the plugin system (kept structural so the agent does not depend on it). */
+export interface PluginStatusProvider {
+  status(): { source: string; plugin: string; state: string; restarts: number }[];
+  act?(
+    source: string,
+    action: string,
+  ): Promise<{ ok: true; status: unknown } | { ok: false; status: number; error: string }>;
 }
 
 /** The JSON document of `GET /status`. */
@@ -82,6 +93,8 @@ export interface NextConfig {
   config: Document;
   files?: string[];
   baseDirOf?: (index: number) => string;
+  /** Source kinds for the new config (the `plugin` kind depends on `plugin_directories`). */
+  kinds?: readonly SourceKind[];
 }
 
 /** Runs a configuration. */
@@ -169,11 +182,13 @@ export class Agent {
     config: Document,
     baseDirOf?: (index: number) => string,
   ): string {
-    const agent = config.custom_metrics.agent;
+    const cm = config.custom_metrics;
     return stableJson([
-      resolveSource(table, agent),
+      resolveSource(table, cm.agent),
       baseDirOf?.(index) ?? this.#o.platform.cwd(),
-      agent.start_timeout,
+      cm.agent.start_timeout,
+      // A plugin source is found in these directories: moving them may change its code.
+      table.type === "plugin" ? cm.plugin_directories : undefined,
     ]);
   }
 
@@ -182,9 +197,10 @@ export class Agent {
     index: number,
     config: Document,
     baseDirOf?: (index: number) => string,
+    kinds: readonly SourceKind[] = this.#o.kinds,
   ): SourceRunner {
     const o = this.#o;
-    const kind = o.kinds.find((k) => k.type === table.type);
+    const kind = kinds.find((k) => k.type === table.type);
     if (!kind) throw new Error(`no source kind ${JSON.stringify(table.type)}`); // the schema rules this out
     const resolved = resolveSource(table, config.custom_metrics.agent);
     const logger = o.logger.child(`source.${resolved.name}`);
@@ -230,6 +246,7 @@ export class Agent {
   async apply(next: NextConfig): Promise<ReloadChanges> {
     if (this.#stopping) throw new Error("Cannot reload as the agent is stopping");
     const o = this.#o;
+    const kinds = next.kinds ?? o.kinds;
     const cm = next.config.custom_metrics;
     const wanted = new Map<string, { table: SourceTable; index: number; key: string }>();
     cm.sources.forEach((t, index) => {
@@ -249,9 +266,9 @@ export class Agent {
     const built = new Map<string, SourceRunner>();
     for (const name of [...changes.changed, ...changes.added]) {
       const w = wanted.get(name)!;
-      built.set(name, this.#buildRunner(w.table, w.index, next.config, next.baseDirOf));
+      built.set(name, this.#buildRunner(w.table, w.index, next.config, next.baseDirOf, kinds));
     }
-    registerSecrets(next.config, o.kinds, o.redactor);
+    registerSecrets(next.config, kinds, o.redactor);
 
     const pipelineKey = this.#pipelineKey(next.config);
     if (pipelineKey !== this.#pipelineFingerprint) {
@@ -284,7 +301,7 @@ export class Agent {
     // Aggregators are one more component of this diff: an engine with `reconfigure(rules)`
     // (which keeps the windows of unchanged rules) is handed `cm.aggregators` here.
     this.#config = next.config;
-    if (next.files) this.#o = { ...this.#o, files: next.files };
+    this.#o = { ...this.#o, kinds, ...(next.files ? { files: next.files } : {}) };
     return changes;
   }
 
@@ -402,6 +419,11 @@ export class Agent {
       add("source.samples", s.last_samples, "gauge", a);
     }
     add("source.collection_duration", last.durationMs, "histogram", { source: last.source }, "ms");
+    for (const p of this.#o.plugins?.status() ?? []) {
+      const a = { source: p.source, plugin: p.plugin };
+      add("plugin.up", p.state === "running" ? 1 : 0, "gauge", a);
+      add("plugin.restarts", p.restarts, "counter", a);
+    }
     add("export.rejected", this.#rejected, "counter", {});
     const reloads = this.#reloads.counts;
     add("config.reload", reloads.success, "counter", { result: "success" });
@@ -447,10 +469,20 @@ export class Agent {
       config_files: this.#o.files ?? [],
       sources,
       exporters: this.#pipeline.status(),
-      plugins: [],
+      plugins: this.#o.plugins?.status() ?? [],
       config: this.#reloads.status(),
       bottlenecks,
     };
+  }
+
+  /** Loads, unloads or reloads one plugin source (the admin API's `POST /plugins/<source>/<action>`). */
+  pluginAction(
+    source: string,
+    action: string,
+  ): Promise<{ ok: true; status: unknown } | { ok: false; status: number; error: string }> {
+    const p = this.#o.plugins;
+    if (!p?.act) return Promise.resolve({ ok: false, status: 404, error: "no plugin sources" });
+    return p.act(source, action);
   }
 
   /** Whether the agent has started and not begun stopping. */

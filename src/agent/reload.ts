@@ -7,7 +7,13 @@
  * @module
  */
 import type { LoadResult } from "../config/mod.ts";
-import { type Clock, errorMessage, type Logger, type Redactor } from "../core/mod.ts";
+import {
+  type Clock,
+  errorMessage,
+  type Logger,
+  type Redactor,
+  type SourceKind,
+} from "../core/mod.ts";
 import type { Agent } from "./agent.ts";
 import type { ReloadChanges, ReloadRecord } from "./reload_state.ts";
 import type { Document } from "./schema.ts";
@@ -35,6 +41,8 @@ export interface ReloaderOptions {
   ): Promise<void> | void;
   /** The config in use at start. */
   initial: Document;
+  /** Source kinds for a newly loaded config; default: the agent keeps its kinds. */
+  kinds?(loaded: LoadResult<Document> & { config: Document }): readonly SourceKind[];
 }
 
 /** Config errors logged per failed reload; `/status` has them all. */
@@ -121,10 +129,12 @@ export class Reloader {
     const previous = this.#current;
     let changes: ReloadChanges;
     try {
+      const valid = loaded as LoadResult<Document> & { config: Document };
       changes = await this.#o.agent.apply({
         config: loaded.config,
         files: loaded.files,
         baseDirOf: (i) => loaded.baseDirOf(["custom_metrics", "sources", i]),
+        kinds: this.#o.kinds?.(valid),
       });
     } catch (err) {
       return finish({

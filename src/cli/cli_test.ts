@@ -336,12 +336,6 @@ listen = "127.0.0.1:${port}"
   }
 });
 
-Deno.test("cli reports unimplemented commands honestly", async () => {
-  const a = io();
-  assertEquals(await main(["plugins", "list"], a.cli), EXIT.FAILURE);
-  assertStringIncludes(a.errText(), "not available in this release");
-});
-
 Deno.test("cli run keeps collecting while sources are unreachable, hang or print garbage", async () => {
   const dead = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const deadPort = (dead.addr as Deno.NetAddr).port;

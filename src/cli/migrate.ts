@@ -7,7 +7,7 @@
 import { CONFIG_VERSION, loadDocument } from "../agent/mod.ts";
 import { migrate, unifiedDiff } from "../config/mod.ts";
 import { errorMessage } from "../core/mod.ts";
-import { builtinSourceKinds } from "../sources/mod.ts";
+import { sourceKinds } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
 
 /** Options of {@linkcode migrateCommand}. */
@@ -46,7 +46,7 @@ export async function migrateCommand(flags: MigrateFlags, io: CliIO): Promise<nu
   }
 
   // The result must validate as it stands; otherwise it is not written.
-  const check = await loadDocument([], builtinSourceKinds, io.platform, {
+  const check = await loadDocument([], sourceKinds, io.platform, {
     name: target,
     text: result.text,
   });

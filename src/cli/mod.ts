@@ -7,11 +7,11 @@ import { parseArgs } from "node:util";
 import { didYouMean } from "../config/mod.ts";
 import { errorMessage, systemClock, VERSION } from "../core/mod.ts";
 import { platform } from "../runtime/mod.ts";
-import { builtinSourceKinds } from "../sources/mod.ts";
-import { checkLogFlags, type GlobalFlags } from "./context.ts";
+import { checkLogFlags, type GlobalFlags, sourceKinds } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { migrateCommand } from "./migrate.ts";
 import { ONCE_FORMATS, onceCommand } from "./once.ts";
+import { pluginsCommand } from "./plugins.ts";
 import { runCommand } from "./run.ts";
 import { configPrintCommand, validateCommand } from "./validate.ts";
 
@@ -21,7 +21,7 @@ const COMMANDS = ["run", "once", "validate", "config", "plugins", "version", "he
 
 /** The usage text of `sextant help`. */
 export function helpText(): string {
-  const kinds = builtinSourceKinds.map((k) => `  ${k.type.padEnd(10)} ${k.description}`).join("\n");
+  const kinds = sourceKinds.map((k) => `  ${k.type.padEnd(10)} ${k.description}`).join("\n");
   return `sextant ${VERSION}: a custom-metrics collector
 
 Usage:
@@ -33,6 +33,8 @@ Usage:
   sextant config migrate FILE... [--write] [--output FILE]
                                                     upgrade older configs (0.3 monitor files too);
                                                     prints a diff; --write keeps a .bak
+  sextant plugins list  [DIR]...                     the plugins found (in DIR, or plugin_directories)
+  sextant plugins check [DIR]...                    validate plugins; exit 1 if one is refused
   sextant version                                   print the version
   sextant help                                      this text
 
@@ -160,9 +162,18 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
           }; expected "print" or "migrate"`,
         );
       }
-      case "plugins":
-        io.stderr("sextant: plugins are not available in this release");
-        return EXIT.FAILURE;
+      case "plugins": {
+        const sub = rest[0];
+        if (sub === "list" || sub === "check") {
+          return await pluginsCommand(sub, rest.slice(1), flags, io);
+        }
+        const hint = sub ? didYouMean(sub, ["list", "check"]) : undefined;
+        return usage(
+          `unknown plugins command ${JSON.stringify(sub ?? "")}${
+            hint ? ` (did you mean "${hint}"?)` : ""
+          }; expected "list" or "check"`,
+        );
+      }
       default: {
         const hint = didYouMean(command, COMMANDS);
         return usage(

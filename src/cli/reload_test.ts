@@ -227,3 +227,82 @@ Deno.test("cli run moves the admin API when a reload asked over it changes its a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const PLUGINS_DIR = new URL("../../plugins", import.meta.url).pathname;
+
+Deno.test("cli run reloads around a plugin source: unchanged keeps its daemon, changed restarts it, removed stops it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sextant-reload-plugin-" });
+  const base = MAIN.replace('include = ["conf.d/*.toml"]\n', "").replace(
+    "[custom_metrics.agent]",
+    `[custom_metrics]\nplugin_directories = [${
+      JSON.stringify(PLUGINS_DIR)
+    }]\n\n[custom_metrics.agent]`,
+  );
+  const plugin = (interval: string) =>
+    `\n[[custom_metrics.sources]]\nname = "counter"\ntype = "plugin"\nplugin = "counter_daemon"\ninterval = "${interval}"\n`;
+  await Deno.writeTextFile(`${dir}/steady.txt`, "7\n");
+  await Deno.writeTextFile(`${dir}/main.toml`, base + plugin("100ms"));
+  const stop = new AbortController();
+  const a = io(stop.signal);
+  const running = main(["run", "-c", `${dir}/main.toml`], a.cli);
+  try {
+    const logged = (re: RegExp) => a.err.map((l) => re.exec(l)?.[1]).find(Boolean);
+    const admin = await waitFor(() => logged(/admin API listening url=(\S+?)\/?$/), "admin URL");
+    const metrics = await waitFor(() => logged(/url=(\S+\/metrics)/), "metrics URL");
+    const scrape = async () => await (await fetch(metrics)).text();
+    const value = (t: string, name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, "m").exec(t)?.[1] ?? NaN);
+    const reload = async () => {
+      const res = await fetch(`${admin}/reload`, { method: "POST" });
+      type Changes = NonNullable<NonNullable<Status["config"]["last_reload"]>["changes"]>;
+      const body = await res.json() as { ok: boolean; errors: string[]; changes?: Changes };
+      assert(body.ok, body.errors?.join("\n"));
+      return body.changes!;
+    };
+    const first = await waitFor(async () => {
+      const t = await scrape();
+      return value(t, "counter_requests_total") >= 3 ? t : undefined;
+    }, "the daemon's first answers");
+    const pid = value(first, "counter_pid");
+
+    // Another source changes: the daemon keeps running and counting.
+    await Deno.writeTextFile(`${dir}/main.toml`, base.replace('"1m"', '"2m"') + plugin("100ms"));
+    const kept = await reload();
+    assert(kept.unchanged.includes("counter"), JSON.stringify(kept));
+    const before = value(await scrape(), "counter_requests_total");
+    const later = await waitFor(async () => {
+      const t = await scrape();
+      return value(t, "counter_requests_total") > before + 2 ? t : undefined;
+    }, "more answers from the same daemon");
+    assertEquals(value(later, "counter_pid"), pid);
+
+    // The plugin source changes: a new daemon starts from 1.
+    await Deno.writeTextFile(`${dir}/main.toml`, base + plugin("150ms"));
+    assertEquals((await reload()).changed, ["counter"]);
+    await waitFor(async () => {
+      const t = await scrape();
+      const p = value(t, "counter_pid");
+      return Number.isFinite(p) && p !== pid && value(t, "counter_requests_total") < before;
+    }, "a new daemon");
+    assertEquals(
+      new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" }).outputSync().code,
+      1,
+      "the old daemon is gone",
+    );
+
+    // Removed: its series and its status go.
+    await Deno.writeTextFile(`${dir}/main.toml`, base);
+    assertEquals((await reload()).removed, ["counter"]);
+    const st = await (await fetch(`${admin}/status`)).json() as { plugins: { source: string }[] };
+    assertEquals(st.plugins.map((p) => p.source), []);
+    assert(!(await scrape()).includes("counter_requests_total"), "the removed plugin's series");
+    assertStringIncludes(await scrape(), "steady_value 7");
+  } catch (err) {
+    console.error(a.err.join("\n"));
+    throw err;
+  } finally {
+    stop.abort();
+    assertEquals(await running, EXIT.OK);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

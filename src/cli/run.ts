@@ -11,8 +11,15 @@ import {
 } from "../agent/mod.ts";
 import { type ConfigWatch, watchConfig } from "../config/mod.ts";
 import { ConnectError, errorMessage, type HttpServer, type Logger } from "../core/mod.ts";
-import { builtinSourceKinds } from "../sources/mod.ts";
-import { buildLogger, type GlobalFlags, loadOrReport, newAgent } from "./context.ts";
+import { PluginRegistry } from "../plugins/mod.ts";
+import {
+  agentKinds,
+  buildLogger,
+  type GlobalFlags,
+  loadOrReport,
+  newAgent,
+  sourceKinds,
+} from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
 
 /** Runs the collector; resolves with the exit code after a graceful shutdown. */
@@ -40,13 +47,21 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
     });
   }
 
-  const agent = newAgent(loaded, io, logger, { writeConsole: (line) => io.stdout(line) });
+  const plugins = new PluginRegistry();
+  const agent = newAgent(
+    loaded,
+    io,
+    logger,
+    { writeConsole: (line) => io.stdout(line) },
+    plugins,
+  );
   let watch: ConfigWatch | undefined;
   let adminSwap = Promise.resolve();
   const reloader = new Reloader({
     agent,
     initial: doc,
-    load: () => loadDocument(files, builtinSourceKinds, io.platform),
+    load: () => loadDocument(files, sourceKinds, io.platform),
+    kinds: (next) => agentKinds(next, plugins),
     logger: logger.child("reload"),
     clock: io.clock,
     redactor,
@@ -64,6 +79,7 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
       return agent.ready;
     },
     reload: () => reloader.reload("http"),
+    pluginAction: (source, action) => agent.pluginAction(source, action),
   };
 
   let admin: HttpServer | undefined;
