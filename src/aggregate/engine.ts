@@ -147,7 +147,9 @@ export class AggregationEngine {
    * its `rule` label); the others start empty, and state of removed rules is dropped.
    * Returns the `rule` ids kept, added and dropped.
    */
-  reconfigure(rules: readonly ResolvedRule[]): { kept: string[]; added: string[]; dropped: string[] } {
+  reconfigure(
+    rules: readonly ResolvedRule[],
+  ): { kept: string[]; added: string[]; dropped: string[] } {
     const old = [...this.#rules];
     const kept: string[] = [];
     const added: string[] = [];
@@ -164,7 +166,9 @@ export class AggregationEngine {
       return state;
     });
     this.#routes.clear();
-    const wanted = new Set(this.#rules.flatMap((r) => (r.rule.type === "derived" ? r.rule.inputs : [])));
+    const wanted = new Set(
+      this.#rules.flatMap((r) => (r.rule.type === "derived" ? r.rule.inputs : [])),
+    );
     for (const name of this.#latest.keys()) if (!wanted.has(name)) this.#latest.delete(name);
     for (const name of wanted) if (!this.#latest.has(name)) this.#latest.set(name, new Map());
     return { kept, added, dropped: old.map((s) => s.rule.id) };
@@ -368,7 +372,11 @@ export class AggregationEngine {
     for (const name of rule.inputs) {
       const list = values.get(name) ?? [...(this.#latest.get(name)?.values() ?? [])];
       if (list.length === 0) {
-        problems.push(`missing input ${JSON.stringify(name)}: no series in the last ${formatDuration(rule.idleTtl)}`);
+        problems.push(
+          `missing input ${JSON.stringify(name)}: no series in the last ${
+            formatDuration(rule.idleTtl)
+          }`,
+        );
         continue;
       }
       const byKey = new Map<string, number>();
@@ -377,7 +385,9 @@ export class AggregationEngine {
         const k = seriesKey("", attrs);
         if (byKey.has(k)) {
           problems.push(
-            `input ${JSON.stringify(name)} has several series for ${describeAttrs(attrs)}; set join_on`,
+            `input ${JSON.stringify(name)} has several series for ${
+              describeAttrs(attrs)
+            }; set join_on`,
           );
         }
         byKey.set(k, v.value);
@@ -404,9 +414,14 @@ export class AggregationEngine {
       }
     }
     state.errors += problems.length;
-    for (const message of problems.slice(0, ERRORS_PER_RULE)) errors.push({ rule: rule.id, message });
+    for (const message of problems.slice(0, ERRORS_PER_RULE)) {
+      errors.push({ rule: rule.id, message });
+    }
     if (problems.length > ERRORS_PER_RULE) {
-      errors.push({ rule: rule.id, message: `and ${problems.length - ERRORS_PER_RULE} more error(s)` });
+      errors.push({
+        rule: rule.id,
+        message: `and ${problems.length - ERRORS_PER_RULE} more error(s)`,
+      });
     }
     state.series.clear();
     for (const s of out) {

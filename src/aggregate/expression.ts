@@ -182,7 +182,10 @@ export function parseExpression(src: string): Expr {
       }
       return { kind: "ref", name: t.v, pos: t.pos + 1 };
     }
-    throw new ExpressionSyntaxError(`expected a number, a metric name or "(", found ${describe(t)}`, t.pos + 1);
+    throw new ExpressionSyntaxError(
+      `expected a number, a metric name or "(", found ${describe(t)}`,
+      t.pos + 1,
+    );
   }
 
   const e = level(0);

@@ -32,7 +32,10 @@ for (const [dist, gen] of Object.entries(DISTRIBUTIONS)) {
     for (const m of [whole, merged]) {
       for (const [k, v] of Object.entries(want)) {
         const got = m.value(k as keyof typeof want)!;
-        assert(Math.abs(got - v) <= 1e-9 * Math.max(1, Math.abs(v)), `${dist} ${k}: ${got} vs ${v}`);
+        assert(
+          Math.abs(got - v) <= 1e-9 * Math.max(1, Math.abs(v)),
+          `${dist} ${k}: ${got} vs ${v}`,
+        );
       }
     }
   });
