@@ -14,12 +14,14 @@ import {
   type SourceKind,
   VERSION,
 } from "../core/mod.ts";
+import type { RuleStats } from "../aggregate/mod.ts";
 import {
   createExportPipeline,
   DEFAULT_EXPORTERS,
   type ExporterStatus,
   type ExportPipeline,
 } from "../export/mod.ts";
+import { AggregationDriver } from "./aggregation.ts";
 import { type Document, resolveSource, type SourceTable } from "./schema.ts";
 import { Scheduler } from "./scheduler.ts";
 import { registerSecrets } from "./secrets.ts";
@@ -55,6 +57,8 @@ export interface AgentStatus {
   config_files: string[];
   sources: SourceStatus[];
   exporters: ExporterStatus[];
+  /** Aggregation rules: series, evictions, drops, approximate bytes. */
+  aggregators: RuleStats[];
   plugins: unknown[];
   bottlenecks: {
     source: string;
@@ -68,6 +72,8 @@ export interface AgentStatus {
 /** Runs a configuration. */
 export class Agent {
   readonly pipeline: ExportPipeline;
+  /** The aggregation rules, driven by the agent's clock; hot reload calls its `reconfigure`. */
+  readonly aggregation: AggregationDriver;
   #o: AgentOptions;
   #log: Logger;
   #runners = new Map<string, SourceRunner>();
@@ -94,6 +100,13 @@ export class Agent {
       platform: options.platform,
       logger: options.logger.child("export"),
       writeConsole: options.writeConsole,
+    });
+    this.aggregation = new AggregationDriver({
+      aggregators: cm.aggregators,
+      window: cm.aggregation_window,
+      clock: options.clock,
+      logger: options.logger.child("aggregate"),
+      pipeline: this.pipeline,
     });
     this.#scheduler = new Scheduler({
       clock: options.clock,
@@ -149,6 +162,7 @@ export class Agent {
         },
       });
     }
+    this.aggregation.start();
     this.#ready = true;
     for (const e of this.pipeline.endpoints) {
       this.#log.info("exporter listening", { exporter: e.name, url: e.url });
@@ -165,11 +179,14 @@ export class Agent {
       return result;
     }));
     await Promise.all([...this.#runners.values()].map((r) => r.stop()));
+    // One cycle: windows cover what this cycle collected (`aggregation.last`).
+    this.aggregation.publish(true);
     return results;
   }
 
   #deliver(result: CollectionResult): void {
     const { rejected } = this.pipeline.write(result.source, result.samples);
+    this.aggregation.feed(result.samples);
     for (const r of rejected) {
       this.#rejected++;
       result.errors.push({
@@ -211,6 +228,7 @@ export class Agent {
     }
     add("source.collection_duration", last.durationMs, "histogram", { source: last.source }, "ms");
     add("export.rejected", this.#rejected, "counter", {});
+    out.push(...this.aggregation.selfSamples(now));
     const mem = this.#o.platform.memoryUsage();
     add("process.rss", mem.rss, "gauge", {}, "By");
     add("process.heap_used", mem.heapUsed, "gauge", {}, "By");
@@ -252,6 +270,7 @@ export class Agent {
       config_files: this.#o.files ?? [],
       sources,
       exporters: this.pipeline.status(),
+      aggregators: this.aggregation.stats(),
       plugins: [],
       bottlenecks,
     };
@@ -269,6 +288,7 @@ export class Agent {
 
   async #stop(): Promise<void> {
     this.#ready = false;
+    this.aggregation.stop();
     const clock = this.#o.clock;
     const budget = this.#o.config.custom_metrics.agent.shutdown_timeout;
     const t0 = clock.monotonic();
