@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch, waitFor } from "../../tests/assert.ts";
 import { find, parsePromText } from "../../tests/support/prom_text.ts";
 import { assertPromtoolClean } from "../../tests/support/promtool.ts";
-import { createLogger, FakeClock, Redactor, type Sample } from "../core/mod.ts";
+import { createLogger, FakeClock, Redactor } from "../core/mod.ts";
 import { platform } from "../runtime/mod.ts";
 import { builtinSourceKinds } from "../sources/mod.ts";
 import { Agent } from "./agent.ts";
@@ -224,4 +224,105 @@ expression = "clamp(api_health.up, 0)"
   assertEquals(warnings.map((w) => w.message.replace(/^.*?: custom/, "custom")), [
     'custom_metrics.aggregators[5].source: "nowhere.metric" matches no configured source (fine if a plugin emits it)',
   ]);
+});
+
+Deno.test("agent slides windows on its clock between collections and logs rule errors once", async () => {
+  const srv = server();
+  try {
+    const { config, messages } = await load(`
+[custom_metrics.agent]
+jitter = 0
+[custom_metrics.admin]
+enabled = false
+[[custom_metrics.exporters]]
+type = "prometheus"
+listen = "127.0.0.1:0"
+
+[[custom_metrics.sources]]
+name = "api_health"
+type = "http"
+url = "${srv.url}"
+interval = "2m"
+
+[[custom_metrics.aggregators]]
+source = "api_health.up"
+type = "stats"
+stats = ["count"]
+window = "5m"
+slide = "30s"
+
+[[custom_metrics.aggregators]]
+type = "derived"
+name = "api_health.broken"
+expression = "api_health.up / (api_health.up - 1)"
+`);
+    assertEquals(messages, []);
+    const { agent, clock, lines } = agentFor(config!);
+    await agent.start();
+    try {
+      const count = () =>
+        agent.aggregation.last.find((s) => s.name === "api_health.up.count")?.value;
+      const collected = (n: number) =>
+        waitFor(() => agent.status().sources[0].collections === n, `collection ${n}`);
+      await clock.advance(0);
+      await collected(1); // t = 0
+      assertEquals(count(), undefined); // the first pane is still open
+      await clock.advance(30_000); // no collection: the timer closes the pane
+      assertEquals(count(), 1);
+      await clock.advance(90_000);
+      await collected(2); // t = 120 s
+      await clock.advance(120_000);
+      await collected(3); // t = 240 s
+      await clock.advance(60_000); // 300 s: window [0 s, 300 s)
+      assertEquals(count(), 3);
+      await clock.advance(30_000); // 330 s: window [30 s, 330 s): the sample at 0 s expired
+      assertEquals(count(), 2);
+      assertEquals(agent.status().sources[0].collections, 3);
+      // up = 1 every time: division by zero, reported once while it persists, never exported.
+      const failed = lines.filter((l) => l.includes("aggregation rule failed"));
+      assertEquals(failed.length, 1, failed.join("\n"));
+      assertMatch(failed[0], /"rule":"api_health\.broken".*division by zero at column 15/);
+      const text = await agent.pipeline.prometheusText();
+      assert(!text.includes("api_health_broken"), text);
+      assertMatch(
+        text,
+        /^sextant_aggregate_errors_total\{[^}]*rule="api_health\.broken"[^}]*\} [1-9]/m,
+      );
+    } finally {
+      await agent.stop();
+    }
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("agent aggregation reconfigure keeps unchanged rules' windows", async () => {
+  const { config } = await load(`${SOURCE}
+[[custom_metrics.aggregators]]
+source = "api_health.up"
+type = "stats"
+stats = ["count"]
+window = "5m"
+`);
+  const { agent } = agentFor(config!);
+  const up = (t: number) => ({
+    name: "api_health.up",
+    value: 1,
+    type: "gauge" as const,
+    attributes: {},
+    timestamp: t,
+  });
+  agent.aggregation.engine.ingest([up(1000), up(2000)]);
+  const r = agent.aggregation.reconfigure([
+    ...config!.custom_metrics.aggregators,
+    { source: "api_health.up", type: "sma", enabled: true },
+  ], config!.custom_metrics.aggregation_window);
+  assertEquals(r, {
+    kept: ["api_health.up:stats"],
+    added: ["api_health.up:sma"],
+    dropped: [],
+  });
+  const out = agent.aggregation.engine.read(300_000).samples;
+  assertEquals(out.map((s) => [s.name, s.value]), [["api_health.up.count", 2]]);
+  await agent.stop();
 });
