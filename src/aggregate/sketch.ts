@@ -54,28 +54,67 @@ export function createSketch(spec: SketchSpec): QuantileSketch {
 /** Bytes per JS object header and per array slot, for the estimates. */
 const OBJECT_BYTES = 64;
 
+/**
+ * Values a DDSketch pane keeps raw before it builds its sketch. A pane of a
+ * few values (a 30 s source in a 30 s pane holds one) then costs 8 bytes a
+ * value instead of a sketch's dense bins (1–4 KiB): see docs/PERFORMANCE.md.
+ * Answers are the same: quantiles always come from a sketch.
+ */
+export const DDSKETCH_BUFFER = 128;
+
 class DDSketchQuantiles implements QuantileSketch {
-  readonly #s: DDSketch;
+  readonly #accuracy: number;
+  #s?: DDSketch;
+  #buf: Float64Array | undefined;
+  #n = 0;
   constructor(relativeAccuracy: number) {
-    this.#s = new DDSketch({ relativeAccuracy });
+    this.#accuracy = relativeAccuracy;
+  }
+  #sketch(): DDSketch {
+    if (!this.#s) {
+      this.#s = new DDSketch({ relativeAccuracy: this.#accuracy });
+      for (let i = 0; i < this.#n; i++) this.#s.accept(this.#buf![i]);
+      this.#buf = undefined;
+      this.#n = 0;
+    }
+    return this.#s;
   }
   add(value: number): boolean {
-    this.#s.accept(value);
+    if (this.#s) {
+      this.#s.accept(value);
+      return true;
+    }
+    if (this.#n === DDSKETCH_BUFFER) {
+      this.#sketch().accept(value);
+      return true;
+    }
+    if (!this.#buf || this.#n === this.#buf.length) {
+      const next = new Float64Array(Math.min(DDSKETCH_BUFFER, Math.max(4, this.#n * 2)));
+      if (this.#buf) next.set(this.#buf);
+      this.#buf = next;
+    }
+    this.#buf[this.#n++] = value;
     return true;
   }
   merge(other: QuantileSketch): void {
-    const s = (other as DDSketchQuantiles).#s;
-    if (s.count > 0) this.#s.merge(s);
+    const o = other as DDSketchQuantiles;
+    if (o.#s) {
+      if (o.#s.count > 0) this.#sketch().merge(o.#s);
+      return;
+    }
+    for (let i = 0; i < o.#n; i++) this.add(o.#buf![i]);
   }
   quantile(q: number): number | undefined {
-    if (this.#s.count === 0) return undefined;
+    if (this.count === 0) return undefined;
+    const s = this.#sketch();
     // The sketch's bins are relative to the value; its exact min and max bound it.
-    return Math.min(this.#s.max, Math.max(this.#s.min, this.#s.getValueAtQuantile(q)));
+    return Math.min(s.max, Math.max(s.min, s.getValueAtQuantile(q)));
   }
   get count(): number {
-    return this.#s.count;
+    return this.#s ? this.#s.count : this.#n;
   }
   bytes(): number {
+    if (!this.#s) return OBJECT_BYTES + (this.#buf?.byteLength ?? 0);
     const bins = this.#s.store.bins.length + this.#s.negativeStore.bins.length;
     return 3 * OBJECT_BYTES + 8 * bins;
   }

@@ -87,3 +87,24 @@ Deno.test("exactQuantile uses the lower nearest rank", () => {
   assertEquals(exactQuantile([1, 2, 3, 4], 1), 4);
   assertEquals(exactQuantile([7], 0.99), 7);
 });
+
+Deno.test("ddsketch pane keeps few values raw and answers as the sketch would", () => {
+  const values = DISTRIBUTIONS.skewed(1000);
+  const small = createSketch({ algorithm: "ddsketch", relativeAccuracy: 0.01 });
+  for (const v of values.slice(0, 10)) small.add(v);
+  assert(small.bytes() < 200, `10 values take ${small.bytes()} bytes`);
+  const big = createSketch({ algorithm: "ddsketch", relativeAccuracy: 0.01 });
+  for (const v of values) big.add(v);
+  // Buffered panes merged into a sketched one and the other way round give the same answers.
+  const a = createSketch({ algorithm: "ddsketch", relativeAccuracy: 0.01 });
+  a.merge(small);
+  a.merge(big);
+  const b = createSketch({ algorithm: "ddsketch", relativeAccuracy: 0.01 });
+  b.merge(big);
+  b.merge(small);
+  assertEquals(a.count, 1010);
+  for (const q of [0.01, 0.5, 0.99]) assertEquals(a.quantile(q), b.quantile(q));
+  const all = [...values, ...values.slice(0, 10)];
+  const err = Math.abs(a.quantile(0.5)! - exact(all, 0.5)) / exact(all, 0.5);
+  assert(err <= 0.01 + 1e-9, `error ${err}`);
+});
