@@ -146,7 +146,9 @@ if (process.argv.includes("memory")) {
 } else {
   const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
   console.log(`## ${runtime}`);
-  console.log("\n| series | values | engine (M values/s) | npm tdigest direct (M values/s) | ratio |");
+  console.log(
+    "\n| series | values | engine (M values/s) | npm tdigest direct (M values/s) | ratio |",
+  );
   console.log("| ---: | ---: | ---: | ---: | ---: |");
   for (const [n, series] of [[1_000_000, 1], [1_000_000, 10_000]]) {
     const r = ingest(n, series);

@@ -110,6 +110,11 @@ function omit(attrs: Attributes, keys: readonly string[]): Attributes {
   return out;
 }
 
+function isEmpty(attrs: Attributes): boolean {
+  for (const _ in attrs) return false;
+  return true;
+}
+
 function describeAttrs(attrs: Attributes): string {
   const e = Object.entries(attrs);
   return e.length === 0 ? "{}" : `{${e.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}}`;
@@ -187,9 +192,12 @@ export class AggregationEngine {
 
   /** Feeds samples (each counted at its own `timestamp`). Never throws. */
   ingest(samples: readonly Sample[]): void {
+    const derived = this.#latest.size > 0;
     for (const s of samples) {
       if (!Number.isFinite(s.value) || !Number.isFinite(s.timestamp)) continue;
-      for (const state of this.#route(s.name)) this.#add(state, s);
+      const route = this.#route(s.name);
+      for (let i = 0; i < route.length; i++) this.#add(route[i], s);
+      if (!derived) continue;
       const latest = this.#latest.get(s.name);
       if (latest) {
         const key = seriesKey(s.name, s.attributes);
@@ -207,7 +215,7 @@ export class AggregationEngine {
       ? pick(s.attributes, rule.groupBy)
       : omit(s.attributes, rule.dropAttributes);
     const name = rule.name ?? s.name;
-    const key = seriesKey(name, attributes);
+    const key = isEmpty(attributes) ? name : seriesKey(name, attributes);
     let series = state.series.get(key);
     if (!series) {
       if (state.series.size >= rule.maxSeries) {
