@@ -172,6 +172,7 @@ export class Agent {
 
   /** One collection of every source, concurrently, each under its timeout; then stops the sources. */
   async collectOnce(): Promise<CollectionResult[]> {
+    this.aggregation.holding = true;
     const results = await Promise.all([...this.#runners.values()].map(async (runner) => {
       const signal = AbortSignal.timeout(runner.config.timeout);
       const result = await runner.collect(signal);

@@ -55,11 +55,14 @@ export class AggregationDriver {
     return this.#last;
   }
 
+  /** Only ingest in `feed` (`once` publishes once, after every source ran). */
+  holding = false;
+
   /** Ingests one collection and publishes what is due. */
   feed(samples: readonly Sample[]): void {
     if (!this.active) return;
     this.engine.ingest(samples);
-    this.publish();
+    if (!this.holding) this.publish();
   }
 
   /** Reads the engine at the clock's time and replaces the exported aggregates. */

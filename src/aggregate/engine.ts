@@ -82,6 +82,8 @@ class RuleState {
   evictions = 0;
   errors = 0;
   dropped: Record<DropReason, number> = { series_cap: 0, late: 0, exact_cap: 0 };
+  /** Derived: inputs that had a value at some read (before that, a missing input is not an error). */
+  readonly seen = new Set<string>();
   /** The last published closed window, reused while nothing in it changed. */
   cache?: { last: number; samples: Sample[] };
 
@@ -380,6 +382,8 @@ export class AggregationEngine {
     for (const name of rule.inputs) {
       const list = values.get(name) ?? [...(this.#latest.get(name)?.values() ?? [])];
       if (list.length === 0) {
+        // Not yet: an aggregate before its first window closed, a source before its first run.
+        if (!state.seen.has(name)) return this.#pending(state);
         problems.push(
           `missing input ${JSON.stringify(name)}: no series in the last ${
             formatDuration(rule.idleTtl)
@@ -387,6 +391,7 @@ export class AggregationEngine {
         );
         continue;
       }
+      state.seen.add(name);
       const byKey = new Map<string, number>();
       for (const v of list) {
         const attrs = joinKey(v.attributes);
@@ -444,6 +449,12 @@ export class AggregationEngine {
       });
     }
     return out;
+  }
+
+  /** A derived rule waiting for the first value of an input: no output, no error. */
+  #pending(state: RuleState): Sample[] {
+    state.series.clear();
+    return [];
   }
 
   /**

@@ -279,7 +279,7 @@ Deno.test("engine derived metric over aggregates of the same read", () => {
 Deno.test("engine derived errors are per rule: division by zero, missing input, ambiguity", () => {
   const engine = engineOf(
     { type: "derived", name: "pct", expression: "100 * e / r" },
-    { type: "derived", name: "gone", expression: "nothing + 1" },
+    { type: "derived", name: "pending", expression: "nothing + 1" },
     { type: "derived", name: "ok", expression: "e + 1" },
     { type: "derived", name: "amb", expression: "e + r", join_on: [] },
   );
@@ -292,12 +292,28 @@ Deno.test("engine derived errors are per rule: division by zero, missing input, 
   assertEquals(r.errors, [
     { rule: "pct", message: 'division by zero at column 9 for {host="a"}' },
     { rule: "pct", message: 'missing input "r" for {host="b"}' },
-    { rule: "gone", message: 'missing input "nothing": no series in the last 10m' },
     { rule: "amb", message: 'input "e" has several series for {}; set join_on' },
   ]);
   assertEquals(table(r.samples), { "ok{host=a}": 2, "ok{host=b}": 3 });
   assert(r.samples.every((x) => Number.isFinite(x.value)));
-  assertEquals(engine.stats().map((x) => x.errors), [2, 1, 0, 1]);
+  // "nothing" never had a value: the rule waits without an error.
+  assertEquals(engine.stats().map((x) => x.errors), [2, 0, 0, 1]);
+});
+
+Deno.test("engine derived input that had values and went missing is an error", () => {
+  const engine = engineOf({
+    type: "derived",
+    name: "twice",
+    expression: "2 * q.depth",
+    idle_ttl: "1m",
+  });
+  assertEquals(engine.read(0), { samples: [], errors: [] }); // before the first value: waiting
+  engine.ingest([s("q.depth", 4, 1000)]);
+  assertEquals(table(engine.read(2000).samples), { twice: 8 });
+  assertEquals(engine.read(MIN + 1001), {
+    samples: [],
+    errors: [{ rule: "twice", message: 'missing input "q.depth": no series in the last 1m' }],
+  });
 });
 
 Deno.test("engine reconfigure keeps the state of unchanged rules and drops the others", () => {
@@ -320,4 +336,20 @@ Deno.test("engine reconfigure keeps the state of unchanged rules and drops the o
   assertEquals(table(engine.read(MIN).samples), { "m.count{window=1m}": 3, d: 6 });
   // The changed rule started empty: its sum holds only the new sample.
   assertEquals(table(engine.read(2 * MIN).samples), { "m.sum{window=2m}": 10 });
+});
+
+Deno.test("engine exact percentiles stop at max_samples and count the rest", () => {
+  const engine = engineOf({
+    source: "m",
+    type: "percentile",
+    algorithm: "exact",
+    max_samples: 100,
+    percentiles: [50],
+    window: "1m",
+    panes: 2,
+  });
+  engine.ingest(Array.from({ length: 150 }, (_, i) => s("m", i, i)));
+  assertEquals(engine.stats()[0].dropped.exact_cap, 50);
+  assertEquals(table(engine.read(MIN).samples), { "m.p50{window=1m}": 49 });
+  assertEquals(engine.nextClose(MIN + 1), MIN + 30_000);
 });

@@ -48,7 +48,7 @@ export const aggregatorSchema = z.discriminatedUnion("type", [
     relative_accuracy: z.number().gt(0).lt(1).optional(),
     /** t-digest only. @default {100} */
     compression: z.number().min(10).max(10_000).optional(),
-    /** exact only: values kept per series and window; more are dropped and counted. @default {10000} */
+    /** exact only: values kept per pane and per merged window of a series; more are dropped and counted. @default {10000} */
     max_samples: z.number().int().positive().max(1_000_000).optional(),
   }),
   z.strictObject({

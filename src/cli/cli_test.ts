@@ -539,10 +539,16 @@ source = "fine.*"
 type = "stats"
 stats = ["count", "sum", "rate"]
 window = "1m"
+
+[[custom_metrics.aggregators]]
+type = "derived"
+name = "fine.double"
+expression = "2 * fine.value.sum"
 `,
   );
   const a = io();
   assertEquals(await main(["once", "--format", "json", "-c", file], a.cli), EXIT.OK, a.errText());
+  assertEquals(a.errText(), ""); // no "missing input" noise from reads before the cycle ended
   const doc = JSON.parse(a.text());
   assertEquals(
     doc.samples.map((s: { name: string; value: number; attributes: object }) => [
@@ -557,6 +563,7 @@ window = "1m"
       // rate needs two samples: one cycle has one, so it is left out rather than faked.
       ["fine.value.count", 1, { window: "1m" }],
       ["fine.value.sum", 5, { window: "1m" }],
+      ["fine.double", 10, {}],
     ],
   );
   const p = io();
