@@ -84,6 +84,9 @@ class RuleState {
   dropped: Record<DropReason, number> = { series_cap: 0, late: 0, exact_cap: 0 };
   /** Derived: inputs that had a value at some read (before that, a missing input is not an error). */
   readonly seen = new Set<string>();
+  /** The series the last sample went to (runs of one series are common). */
+  lastKey?: string;
+  lastSeries?: Series;
   /** The last published closed window, reused while nothing in it changed. */
   cache?: { last: number; samples: Sample[] };
 
@@ -195,9 +198,12 @@ export class AggregationEngine {
   /** Feeds samples (each counted at its own `timestamp`). Never throws. */
   ingest(samples: readonly Sample[]): void {
     const derived = this.#latest.size > 0;
+    let name: string | undefined;
+    let route: RuleState[] = [];
     for (const s of samples) {
       if (!Number.isFinite(s.value) || !Number.isFinite(s.timestamp)) continue;
-      const route = this.#route(s.name);
+      // A batch usually holds runs of one metric: look its rules up once per run.
+      if (s.name !== name) route = this.#route(name = s.name);
       for (let i = 0; i < route.length; i++) this.#add(route[i], s);
       if (!derived) continue;
       const latest = this.#latest.get(s.name);
@@ -218,7 +224,7 @@ export class AggregationEngine {
       : omit(s.attributes, rule.dropAttributes);
     const name = rule.name ?? s.name;
     const key = isEmpty(attributes) ? name : seriesKey(name, attributes);
-    let series = state.series.get(key);
+    let series = key === state.lastKey ? state.lastSeries : state.series.get(key);
     if (!series) {
       if (state.series.size >= rule.maxSeries) {
         state.dropped.series_cap++;
@@ -237,6 +243,8 @@ export class AggregationEngine {
       };
       state.series.set(key, series);
     }
+    state.lastKey = key;
+    state.lastSeries = series;
     series.lastSeen = Math.max(series.lastSeen, s.timestamp);
     if (s.type === "counter") series.counter = true;
     if (rule.type === "ewma") {
@@ -302,6 +310,7 @@ export class AggregationEngine {
     for (const [key, s] of state.series) {
       if (s.lastSeen < limit) {
         state.series.delete(key);
+        if (state.lastSeries === s) state.lastKey = state.lastSeries = undefined;
         state.evictions++;
         state.cache = undefined;
       }
