@@ -14,6 +14,7 @@ import {
   type SourceKind,
   VERSION,
 } from "../core/mod.ts";
+import type { RuleStats } from "../aggregate/mod.ts";
 import {
   createExportPipeline,
   DEFAULT_EXPORTERS,
@@ -27,6 +28,7 @@ import {
   ReloadStats,
   stableJson,
 } from "./reload_state.ts";
+import { AGGREGATE_SOURCE, AggregationDriver } from "./aggregation.ts";
 import { type Document, resolveSource, type SourceTable } from "./schema.ts";
 import { Scheduler } from "./scheduler.ts";
 import { registerSecrets } from "./secrets.ts";
@@ -73,6 +75,8 @@ export interface AgentStatus {
   config_files: string[];
   sources: SourceStatus[];
   exporters: ExporterStatus[];
+  /** Aggregation rules: series, evictions, drops, approximate bytes. */
+  aggregators: RuleStats[];
   plugins: unknown[];
   /** Hot reload: counts and the last attempt (its errors when it failed). */
   config: {
@@ -99,6 +103,8 @@ export interface NextConfig {
 
 /** Runs a configuration. */
 export class Agent {
+  /** The aggregation rules, driven by the agent's clock; hot reload calls its `reconfigure`. */
+  readonly aggregation: AggregationDriver;
   #o: AgentOptions;
   #config: Document;
   #log: Logger;
@@ -125,6 +131,14 @@ export class Agent {
     registerSecrets(options.config, options.kinds, options.redactor);
     this.#pipeline = this.#createPipeline(options.config);
     this.#pipelineFingerprint = this.#pipelineKey(options.config);
+    this.aggregation = new AggregationDriver({
+      aggregators: cm.aggregators,
+      window: cm.aggregation_window,
+      clock: options.clock,
+      logger: options.logger.child("aggregate"),
+      // Through the agent, so that aggregates follow a pipeline that a reload replaced.
+      pipeline: this.#currentPipeline(),
+    });
     this.#scheduler = new Scheduler({
       clock: options.clock,
       jitter: cm.agent.jitter,
@@ -149,6 +163,17 @@ export class Agent {
   /** The export pipeline in use (a reload that changes exporters replaces it). */
   get pipeline(): ExportPipeline {
     return this.#pipeline;
+  }
+
+  /** An `ExportPipeline` that always forwards to the one in use. */
+  #currentPipeline(): ExportPipeline {
+    return new Proxy({} as ExportPipeline, {
+      get: (_t, key) => {
+        const p = this.#pipeline as unknown as Record<PropertyKey, unknown>;
+        const v = p[key];
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(p) : v;
+      },
+    });
   }
 
   #createPipeline(config: Document): ExportPipeline {
@@ -298,8 +323,16 @@ export class Agent {
       this.#fingerprints.set(name, wanted.get(name)!.key);
       if (this.#started && !this.#stopping) this.#schedule(runner);
     }
-    // Aggregators are one more component of this diff: an engine with `reconfigure(rules)`
-    // (which keeps the windows of unchanged rules) is handed `cm.aggregators` here.
+    // Aggregators are one more component of the diff: the engine keeps the windows of
+    // rules whose resolved config is unchanged.
+    const prev = this.#config.custom_metrics;
+    if (
+      stableJson([prev.aggregators, prev.aggregation_window]) !==
+        stableJson([cm.aggregators, cm.aggregation_window])
+    ) {
+      const r = this.aggregation.reconfigure(cm.aggregators, cm.aggregation_window);
+      changes.aggregators = r;
+    }
     this.#config = next.config;
     this.#o = { ...this.#o, kinds, ...(next.files ? { files: next.files } : {}) };
     return changes;
@@ -339,6 +372,9 @@ export class Agent {
       // Histograms were exported by the old pipeline's final flush; recording them again would count them twice.
       pipeline.write(source, samples.filter((s) => s.type !== "histogram"));
     }
+    // During construction the driver does not exist yet (and has published nothing).
+    const aggregates = this.aggregation?.last ?? [];
+    if (aggregates.length > 0) pipeline.write(AGGREGATE_SOURCE, aggregates);
   }
 
   /** Records the outcome of a reload for `/status` and the `sextant.config.reload` counter. */
@@ -357,6 +393,7 @@ export class Agent {
     this.#startedAt = this.#o.clock.now();
     this.#started = true;
     for (const runner of this.#runners.values()) this.#schedule(runner);
+    this.aggregation.start();
     this.#ready = true;
     for (const e of this.pipeline.endpoints) {
       this.#log.info("exporter listening", { exporter: e.name, url: e.url });
@@ -366,6 +403,7 @@ export class Agent {
 
   /** One collection of every source, concurrently, each under its timeout; then stops the sources. */
   async collectOnce(): Promise<CollectionResult[]> {
+    this.aggregation.holding = true;
     const results = await Promise.all([...this.#runners.values()].map(async (runner) => {
       const signal = AbortSignal.timeout(runner.config.timeout);
       const result = await runner.collect(signal);
@@ -373,12 +411,15 @@ export class Agent {
       return result;
     }));
     await Promise.all([...this.#runners.values()].map((r) => r.stop()));
+    // One cycle: windows cover what this cycle collected (`aggregation.last`).
+    this.aggregation.publish(true);
     return results;
   }
 
   #deliver(result: CollectionResult): void {
     this.#last.set(result.source, result.samples);
     const { rejected } = this.#pipeline.write(result.source, result.samples);
+    this.aggregation.feed(result.samples);
     for (const r of rejected) {
       this.#rejected++;
       result.errors.push({
@@ -428,6 +469,7 @@ export class Agent {
     const reloads = this.#reloads.counts;
     add("config.reload", reloads.success, "counter", { result: "success" });
     add("config.reload", reloads.failure, "counter", { result: "failure" });
+    out.push(...this.aggregation.selfSamples(now));
     const mem = this.#o.platform.memoryUsage();
     add("process.rss", mem.rss, "gauge", {}, "By");
     add("process.heap_used", mem.heapUsed, "gauge", {}, "By");
@@ -469,6 +511,7 @@ export class Agent {
       config_files: this.#o.files ?? [],
       sources,
       exporters: this.#pipeline.status(),
+      aggregators: this.aggregation.stats(),
       plugins: this.#o.plugins?.status() ?? [],
       config: this.#reloads.status(),
       bottlenecks,
@@ -497,6 +540,7 @@ export class Agent {
 
   async #stop(): Promise<void> {
     this.#ready = false;
+    this.aggregation.stop();
     const clock = this.#o.clock;
     const budget = this.#config.custom_metrics.agent.shutdown_timeout;
     const t0 = clock.monotonic();

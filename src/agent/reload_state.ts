@@ -55,6 +55,8 @@ export interface ReloadChanges {
   unchanged: string[];
   /** Whether the export pipeline was rebuilt (exporters or resource changed). */
   exporters: "kept" | "rebuilt";
+  /** Aggregation rule ids kept (with their windows), added and dropped, when the rules changed. */
+  aggregators?: { kept: string[]; added: string[]; dropped: string[] };
   /** Settings that need a restart to change (logging). */
   restart_required?: string[];
 }

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { assert, assertEquals, assertStringIncludes, waitFor } from "../../tests/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertStringIncludes,
+  waitFor,
+} from "../../tests/assert.ts";
 import {
   type Accumulator,
   type Clock,
@@ -330,4 +336,70 @@ Deno.test("diffByKey sorts components into added, changed, removed and unchanged
       b: 1,
     }),
   );
+});
+
+Deno.test("reload keeps the windows of unchanged aggregation rules and restarts changed ones", async () => {
+  log.times.clear();
+  const clock = new FakeClock(0);
+  const kind = countingKind(clock);
+  const rules = (smaWindow: string) => ({
+    aggregators: [
+      { source: "a.value", type: "stats", stats: ["count"], window: "10s" },
+      { source: "a.value", type: "sma", window: smaWindow },
+    ],
+  });
+  const { agent } = agentFor(doc(kind, [src("a")], rules("10s")), kind, clock);
+  await agent.start();
+  try {
+    await clock.advance(4500); // collections at 0..4 s
+    const changes = await agent.apply({
+      config: doc(kind, [src("a"), src("b")], rules("20s")),
+    });
+    assertEquals(changes.unchanged, ["a"]);
+    assertEquals(changes.added, ["b"]);
+    assertEquals(changes.aggregators, {
+      kept: ["a.value:stats"],
+      added: ["a.value:sma"],
+      dropped: ["a.value:sma"],
+    });
+    await clock.advance(5600); // the 0–10 s window closes at 10 s
+    const count = agent.aggregation.last.find((s) => s.name === "a.value.count");
+    // All ten collections of the window, five of them from before the reload.
+    assertEquals(count?.value, 10);
+    // The aggregates follow the pipeline, which a reload may have replaced.
+    const text = await agent.pipeline.prometheusText();
+    assertStringIncludes(text, 'a_value_count_value{window="10s"} 10');
+  } finally {
+    await agent.stop();
+  }
+});
+
+Deno.test("reload sends aggregates to a rebuilt pipeline and replays them there", async () => {
+  const kind = countingKind(systemClock);
+  const cfg = (value: number, path: string) =>
+    doc(kind, [src("a", value, "50ms")], {
+      aggregators: [{ source: "a.value", type: "stats", stats: ["max"], window: "1s" }],
+      exporters: [{ type: "prometheus", listen: "127.0.0.1:0", path }],
+    });
+  const { agent } = agentFor(cfg(5, "/metrics"), kind, systemClock);
+  await agent.start();
+  try {
+    await waitFor(
+      () => agent.aggregation.last.some((s) => s.name === "a.value.max"),
+      "a first aggregate",
+    );
+    const changes = await agent.apply({ config: cfg(9, "/m2") });
+    assertEquals([changes.exporters, changes.changed], ["rebuilt", ["a"]]);
+    const url = agent.pipeline.endpoints[0].url;
+    assert(url.endsWith("/m2"), url);
+    // Replayed at once...
+    assertMatch(await (await fetch(url)).text(), /^a_value_max\{[^}]*\} 5$/m);
+    // ...then kept current: the driver writes through the agent to the new pipeline.
+    await waitFor(
+      async () => /^a_value_max\{[^}]*\} 9$/m.test(await (await fetch(url)).text()),
+      "the new maximum in the new pipeline",
+    );
+  } finally {
+    await agent.stop();
+  }
 });

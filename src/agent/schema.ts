@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { aggregatorSchema } from "../aggregate/mod.ts";
+import { aggregatorSchema, checkAggregators } from "../aggregate/mod.ts";
 import {
   commonSourceFields,
   type ConfigIssue,
@@ -174,46 +174,14 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
     exporterNames.add(name);
   });
 
-  const sourceNames = [...names.keys()];
-  cm.aggregators.forEach((a, i) => {
-    if (!a.source) return;
-    const re = globToRegExp(a.source);
-    const inputs = sourceNames.filter((n) => re.test(`${n}.x`) || a.source!.startsWith(`${n}.`));
-    const matches = inputs.length > 0;
-    // A window shorter than its input's interval would be empty most of the time.
-    const window = a.window ?? cm.aggregation_window;
-    for (const n of inputs) {
-      const s = cm.sources[names.get(n)!];
-      const interval = s.interval ?? cm.agent.default_interval;
-      if (s.enabled && window < interval) {
-        issues.push({
-          path: ["custom_metrics", "aggregators", i, ...(a.window ? ["window"] : [])],
-          message: `window (${window} ms${
-            a.window ? "" : ", from aggregation_window"
-          }) is shorter than the interval of its input source ${
-            JSON.stringify(n)
-          } (${interval} ms)`,
-        });
-        break;
-      }
-    }
-    if (!matches) {
-      issues.push({
-        path: ["custom_metrics", "aggregators", i, "source"],
-        severity: "warning",
-        message: `${
-          JSON.stringify(a.source)
-        } matches no configured source (fine if a plugin emits it)`,
-      });
-    }
-  });
+  issues.push(...checkAggregators(cm.aggregators, {
+    window: cm.aggregation_window,
+    sources: cm.sources.map((s) => ({
+      name: s.name,
+      interval: resolveSource(s as SourceTable, cm.agent).interval,
+    })),
+  }));
   return issues;
-}
-
-/** `*` matches within a name segment run, `?` one character. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${body}$`);
 }
 
 function isWildcard(host: string): boolean {

@@ -516,3 +516,55 @@ listen = "127.0.0.1:0"
   assertEquals(await running, EXIT.OK);
   assertMatch(a.errText(), /shutting down reason=SIGTERM/);
 });
+
+Deno.test("cli once prints aggregates over the one cycle's samples", async () => {
+  const file = await tempFile(
+    "agg.toml",
+    `[[custom_metrics.sources]]
+name = "fine"
+type = "command"
+command = ["sh", "-c", "echo 5"]
+format = "number"
+
+[[custom_metrics.aggregators]]
+source = "fine.value"
+type = "percentile"
+percentiles = [50, 99]
+
+[[custom_metrics.aggregators]]
+source = "fine.*"
+type = "stats"
+stats = ["count", "sum", "rate"]
+window = "1m"
+
+[[custom_metrics.aggregators]]
+type = "derived"
+name = "fine.double"
+expression = "2 * fine.value.sum"
+`,
+  );
+  const a = io();
+  assertEquals(await main(["once", "--format", "json", "-c", file], a.cli), EXIT.OK, a.errText());
+  assertEquals(a.errText(), ""); // no "missing input" noise from reads before the cycle ended
+  const doc = JSON.parse(a.text());
+  assertEquals(
+    doc.samples.map((s: { name: string; value: number; attributes: object }) => [
+      s.name,
+      s.value,
+      s.attributes,
+    ]),
+    [
+      ["fine.value", 5, {}],
+      ["fine.value.p50", 5, { window: "5m" }],
+      ["fine.value.p99", 5, { window: "5m" }],
+      // rate needs two samples: one cycle has one, so it is left out rather than faked.
+      ["fine.value.count", 1, { window: "1m" }],
+      ["fine.value.sum", 5, { window: "1m" }],
+      ["fine.double", 10, {}],
+    ],
+  );
+  const p = io();
+  assertEquals(await main(["once", "--format", "prom", "-c", file], p.cli), EXIT.OK);
+  assertMatch(p.text(), /^fine_value_count_value\{window="1m"\} 1$/m);
+  assertMatch(p.text(), /^fine_value_p99\{window="5m"\} 5$/m);
+});

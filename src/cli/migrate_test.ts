@@ -141,37 +141,3 @@ Deno.test("config migrate merges several monitor files into --output and reports
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-Deno.test("cli validate rejects an aggregation window shorter than its input's interval", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sextant-window-" });
-  try {
-    await Deno.writeTextFile(
-      `${dir}/w.toml`,
-      `[custom_metrics]
-aggregation_window = "30s"
-
-[[custom_metrics.sources]]
-name = "slow"
-type = "system"
-interval = "1m"
-
-[[custom_metrics.aggregators]]
-source = "slow.load.1m"
-type = "sma"
-window = "10s"
-
-[[custom_metrics.aggregators]]
-source = "slow.*"
-type = "sma"
-`,
-    );
-    const a = io();
-    assertEquals(await main(["validate", "-c", `${dir}/w.toml`], a.cli), EXIT.FAILURE);
-    assertEquals(a.err.slice(0, 2), [
-      `${dir}/w.toml:12:1: custom_metrics.aggregators[0].window: window (10000 ms) is shorter than the interval of its input source "slow" (60000 ms)`,
-      `${dir}/w.toml:14:18: custom_metrics.aggregators[1]: window (30000 ms, from aggregation_window) is shorter than the interval of its input source "slow" (60000 ms)`,
-    ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});

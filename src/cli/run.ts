@@ -41,11 +41,6 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
       log.warn("plugin directory cannot be read", { dir, error: info.message });
     } else if (!info?.isDirectory) log.warn("plugin directory does not exist", { dir });
   }
-  if (cm.aggregators.length > 0) {
-    log.warn("aggregator rules are validated but not evaluated in this release", {
-      rules: cm.aggregators.length,
-    });
-  }
 
   const plugins = new PluginRegistry();
   const agent = newAgent(
