@@ -91,7 +91,7 @@ export function mapRows(rules: MappingRules, result: QueryResult): Mapped {
     !implicit;
   const rows = grouped ? result.rows : result.rows.slice(0, 1);
   if (!grouped && rows.length === 0) {
-    apply(rules, out, null, result.columns[valueCols[0]], rules.name, rules.static_attributes);
+    apply(rules, out, undefined, result.columns[valueCols[0]], rules.name, rules.static_attributes);
     return out;
   }
   const seen = new Set<string>();
