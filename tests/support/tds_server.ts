@@ -321,7 +321,13 @@ function readParamValue(r: In): unknown {
       if (len === 0) return null;
       const d = r.take(len);
       const dv = new DataView(d.buffer, d.byteOffset, len);
-      return len === 8 ? dv.getBigInt64(0, true) : len === 4 ? dv.getInt32(0, true) : len === 2 ? dv.getInt16(0, true) : d[0];
+      return len === 8
+        ? dv.getBigInt64(0, true)
+        : len === 4
+        ? dv.getInt32(0, true)
+        : len === 2
+        ? dv.getInt16(0, true)
+        : d[0];
     }
     case 0x6d: { // FLTN
       r.u8();

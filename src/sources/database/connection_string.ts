@@ -62,9 +62,14 @@ export function endpointOf(cs: string, kind: DatabaseKind): string {
   }
 }
 
-/** The target of a connection string. */
-export function parseTarget(cs: string, readOnly: boolean): ConnectionTarget {
+/** The target of a connection string; a relative SQLite path resolves against `baseDir`. */
+export function parseTarget(cs: string, readOnly: boolean, baseDir?: string): ConnectionTarget {
   const kind = kindOf(cs);
   if (!kind) throw new TypeError("unknown connection string scheme");
-  return { kind, raw: cs, endpoint: endpointOf(cs, kind), readOnly };
+  if (kind !== "sqlite") return { kind, raw: cs, endpoint: endpointOf(cs, kind), readOnly };
+  let path = sqlitePath(cs);
+  if (baseDir && path !== ":memory:" && !path.startsWith("/")) {
+    path = `${baseDir.replace(/\/$/, "")}/${path}`;
+  }
+  return { kind, raw: cs, endpoint: `sqlite:${path}`, readOnly, path };
 }

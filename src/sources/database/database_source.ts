@@ -19,11 +19,11 @@ import {
 } from "../../core/mod.ts";
 import type { DatabaseFields, QueryConfig } from "./database_kind.ts";
 import { type ConnectionTarget, type Driver, loadDriver } from "./driver.ts";
-import { parseTarget, sqlitePath } from "./connection_string.ts";
-import { mapRows, type MappingRules } from "./mapping.ts";
+import { parseTarget } from "./connection_string.ts";
+import { type MappingRules, mapRows } from "./mapping.ts";
 import { resolveParam } from "./params.ts";
 import { Pool } from "./pool.ts";
-import { translatePlaceholders, type Translated, writeRefusal } from "./sql_text.ts";
+import { type Translated, translatePlaceholders, writeRefusal } from "./sql_text.ts";
 
 interface PreparedQuery {
   config: QueryConfig;
@@ -62,13 +62,7 @@ export class DatabaseSource implements Source {
     this.#log = deps.logger;
     this.#redactor = deps.redactor;
     deps.redactor.addFromConnectionString(config.connection_string);
-    this.#target = parseTarget(config.connection_string, config.read_only);
-    if (this.#target.kind === "sqlite") {
-      const path = sqlitePath(config.connection_string);
-      this.#target.path = path === ":memory:" || path.startsWith("/")
-        ? path
-        : `${deps.baseDir.replace(/\/$/, "")}/${path}`;
-    }
+    this.#target = parseTarget(config.connection_string, config.read_only, deps.baseDir);
     const kind = this.#target.kind;
     this.#queries = config.queries.map((q) => {
       const p: PreparedQuery = {
@@ -191,9 +185,11 @@ export class DatabaseSource implements Source {
       acc.addError(err, name);
     };
     if (q.refused) {
-      return fail(new CollectError(this.name, `${this.#prefix(name)}: refused: ${q.refused}`, {
-        query: name,
-      }));
+      return fail(
+        new CollectError(this.name, `${this.#prefix(name)}: refused: ${q.refused}`, {
+          query: name,
+        }),
+      );
     }
     q.runs++;
     const now = this.#deps.clock.now();
@@ -260,9 +256,13 @@ export class DatabaseSource implements Source {
     timeoutMs: number,
   ): Error {
     if (err instanceof TimeoutError) {
-      return new TimeoutError(`${this.#prefix(query)}: ${err.message.replace(/ timed out.*$/, "")}`, err.timeoutMs, {
-        cause: err,
-      });
+      return new TimeoutError(
+        `${this.#prefix(query)}: ${err.message.replace(/ timed out.*$/, "")}`,
+        err.timeoutMs,
+        {
+          cause: err,
+        },
+      );
     }
     if (timeout.aborted || isServerTimeout(err)) {
       return new TimeoutError(this.#prefix(query), timeoutMs, { cause: err });

@@ -99,7 +99,11 @@ export function errorCode(err: unknown): string | undefined {
 }
 
 /** Rejects with `signal.reason` once it aborts; settles with `p` otherwise. */
-export function withSignal<T>(p: Promise<T>, signal: AbortSignal, onAbort?: () => void): Promise<T> {
+export function withSignal<T>(
+  p: Promise<T>,
+  signal: AbortSignal,
+  onAbort?: () => void,
+): Promise<T> {
   if (signal.aborted) {
     onAbort?.();
     p.catch(() => {});

@@ -4,7 +4,12 @@
  * as attributes, an optional column naming the metric, and static attributes.
  * @module
  */
-import { type Attributes, isValidMetricName, type MetricType, type SampleInput } from "../../core/mod.ts";
+import {
+  type Attributes,
+  isValidMetricName,
+  type MetricType,
+  type SampleInput,
+} from "../../core/mod.ts";
 import type { QueryResult } from "./driver.ts";
 import { toNumber } from "./to_number.ts";
 

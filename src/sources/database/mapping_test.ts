@@ -1,5 +1,5 @@
 import { assertEquals } from "../../../tests/assert.ts";
-import { mapRows, type MappingRules } from "./mapping.ts";
+import { type MappingRules, mapRows } from "./mapping.ts";
 
 function rules(over: Partial<MappingRules> = {}): MappingRules {
   return {
@@ -77,11 +77,19 @@ Deno.test("mapRows handles NULL, text and NaN per on_null", () => {
 
 Deno.test("mapRows caps series per query and reports duplicates and missing columns", () => {
   const rows = Array.from({ length: 10 }, (_, i) => [`k${i}`, i]);
-  const capped = mapRows(rules({ label_columns: ["k"], max_series: 3 }), { columns: ["k", "v"], rows });
+  const capped = mapRows(rules({ label_columns: ["k"], max_series: 3 }), {
+    columns: ["k", "v"],
+    rows,
+  });
   assertEquals(capped.samples.length, 3);
   assertEquals(capped.problems, ["the result has more than max_series = 3 series; 7 dropped"]);
-  const dup = mapRows(rules({ label_columns: ["k"] }), { columns: ["k", "v"], rows: [["a", 1], ["a", 2]] });
-  assertEquals(dup.problems, ['column "v": two rows give the same series "q" {"k":"a"}; add a label column']);
+  const dup = mapRows(rules({ label_columns: ["k"] }), {
+    columns: ["k", "v"],
+    rows: [["a", 1], ["a", 2]],
+  });
+  assertEquals(dup.problems, [
+    'column "v": two rows give the same series "q" {"k":"a"}; add a label column',
+  ]);
   const missing = mapRows(rules({ label_columns: ["nope"], value_columns: ["v"] }), {
     columns: ["k", "v"],
     rows: [],
@@ -91,7 +99,9 @@ Deno.test("mapRows caps series per query and reports duplicates and missing colu
     mapRows(rules({ label_columns: ["k"] }), { columns: ["k"], rows: [["a"]] }).problems,
     ["no column is left for the value: every column is a label"],
   );
-  assertEquals(mapRows(rules(), { columns: [], rows: [] }).problems, ["the query returned no columns"]);
+  assertEquals(mapRows(rules(), { columns: [], rows: [] }).problems, [
+    "the query returned no columns",
+  ]);
 });
 
 Deno.test("mapRows notes precision loss per column and labels any value type", () => {
@@ -99,6 +109,10 @@ Deno.test("mapRows notes precision loss per column and labels any value type", (
     columns: ["at", "blob", "n", "v"],
     rows: [[new Date(0), new Uint8Array(3), null, "12345678901234567890"]],
   });
-  assertEquals(m.samples[0].attributes, { at: "1970-01-01T00:00:00.000Z", blob: "<3 bytes>", n: "" });
+  assertEquals(m.samples[0].attributes, {
+    at: "1970-01-01T00:00:00.000Z",
+    blob: "<3 bytes>",
+    n: "",
+  });
   assertEquals([...m.lossy], ["v"]);
 });

@@ -5,7 +5,13 @@ import { Pool, type PoolOptions } from "./pool.ts";
 
 // Real SQLite sessions: the pool's behaviour does not depend on the database.
 const driver = await loadDriver("sqlite");
-const target = { kind: "sqlite" as const, raw: "sqlite::memory:", endpoint: "sqlite::memory:", readOnly: true, path: ":memory:" };
+const target = {
+  kind: "sqlite" as const,
+  raw: "sqlite::memory:",
+  endpoint: "sqlite::memory:",
+  readOnly: true,
+  path: ":memory:",
+};
 
 function pool(opts: Partial<PoolOptions> = {}, clock = { t: 0 }) {
   let opened = 0;
@@ -91,7 +97,11 @@ Deno.test("Pool rejects waiters and acquires once closed", async () => {
   const waiting = p.acquire(AbortSignal.timeout(1000));
   await p.close();
   await assertRejects(() => waiting, ConnectError, "the pool is closed");
-  await assertRejects(() => p.acquire(AbortSignal.timeout(1000)), ConnectError, "the pool is closed");
+  await assertRejects(
+    () => p.acquire(AbortSignal.timeout(1000)),
+    ConnectError,
+    "the pool is closed",
+  );
   assertEquals(a.conn.alive, false);
   a.release();
 });

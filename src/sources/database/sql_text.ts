@@ -51,7 +51,10 @@ function pieces(sql: string, kind: DatabaseKind): Piece[] {
     } else if (c === "[" && kind === "mssql") {
       const end = sql.indexOf("]", i);
       skipTo(i, end < 0 ? sql.length : end + 1);
-    } else if (c === "$" && kind === "postgres" && /[A-Za-z_$]/.test(next ?? "") && !/\w/.test(sql[i - 1] ?? "")) {
+    } else if (
+      c === "$" && kind === "postgres" && /[A-Za-z_$]/.test(next ?? "") &&
+      !/\w/.test(sql[i - 1] ?? "")
+    ) {
       // Dollar quoting: $tag$ ... $tag$ (or $$ ... $$).
       const m = /^\$([A-Za-z_]\w*)?\$/.exec(sql.slice(i));
       if (!m) {
@@ -127,7 +130,9 @@ function checkRange(sql: string, kind: DatabaseKind, count: number): void {
       const n = Number(m[1]);
       if (n < 1 || n > count) {
         throw new RangeError(
-          `placeholder $${m[1]} has no value: the query has ${count} param${count === 1 ? "" : "s"}`,
+          `placeholder $${m[1]} has no value: the query has ${count} param${
+            count === 1 ? "" : "s"
+          }`,
         );
       }
     }

@@ -8,8 +8,14 @@ Deno.test("translatePlaceholders rewrites $N for each driver and reorders MySQL 
     sql: "SELECT a FROM t WHERE b > ? AND c = ? AND d = ?",
     order: [1, 0, 1],
   });
-  assertEquals(translatePlaceholders(sql, "sqlite", 2).sql, "SELECT a FROM t WHERE b > ?2 AND c = ?1 AND d = ?2");
-  assertEquals(translatePlaceholders(sql, "mssql", 2).sql, "SELECT a FROM t WHERE b > @p2 AND c = @p1 AND d = @p2");
+  assertEquals(
+    translatePlaceholders(sql, "sqlite", 2).sql,
+    "SELECT a FROM t WHERE b > ?2 AND c = ?1 AND d = ?2",
+  );
+  assertEquals(
+    translatePlaceholders(sql, "mssql", 2).sql,
+    "SELECT a FROM t WHERE b > @p2 AND c = @p1 AND d = @p2",
+  );
 });
 
 Deno.test("translatePlaceholders leaves literals, quoted names and comments alone", () => {
@@ -26,11 +32,17 @@ Deno.test("translatePlaceholders leaves literals, quoted names and comments alon
     translatePlaceholders("SELECT 'a\\'$1', $1", "mysql", 1).sql,
     "SELECT 'a\\'$1', ?",
   );
-  assertEquals(translatePlaceholders("SELECT price$1 FROM t", "sqlite", 1).sql, "SELECT price$1 FROM t");
+  assertEquals(
+    translatePlaceholders("SELECT price$1 FROM t", "sqlite", 1).sql,
+    "SELECT price$1 FROM t",
+  );
 });
 
 Deno.test("translatePlaceholders keeps native syntax as written", () => {
-  assertEquals(translatePlaceholders("SELECT ? + ?", "mysql", 2), { sql: "SELECT ? + ?", order: [0, 1] });
+  assertEquals(translatePlaceholders("SELECT ? + ?", "mysql", 2), {
+    sql: "SELECT ? + ?",
+    order: [0, 1],
+  });
   assertEquals(translatePlaceholders("SELECT @p1", "mssql", 1).sql, "SELECT @p1");
   assertEquals(translatePlaceholders("SELECT :a, ?2", "sqlite", 2).sql, "SELECT :a, ?2");
 });
@@ -51,16 +63,18 @@ Deno.test("translatePlaceholders rejects a placeholder without a value", () => {
 });
 
 Deno.test("writeRefusal accepts reads and refuses writes with the reason", () => {
-  for (const sql of [
-    "SELECT 1",
-    "  (SELECT 1)",
-    "with x as (select 1) select * from x",
-    "SHOW max_connections",
-    "EXPLAIN SELECT 1",
-    "PRAGMA page_count",
-    "SELECT 'DELETE FROM t; INSERT INTO x' AS s;",
-    "-- DROP TABLE t\nSELECT 1",
-  ]) assertEquals(writeRefusal(sql, "postgres"), undefined, sql);
+  for (
+    const sql of [
+      "SELECT 1",
+      "  (SELECT 1)",
+      "with x as (select 1) select * from x",
+      "SHOW max_connections",
+      "EXPLAIN SELECT 1",
+      "PRAGMA page_count",
+      "SELECT 'DELETE FROM t; INSERT INTO x' AS s;",
+      "-- DROP TABLE t\nSELECT 1",
+    ]
+  ) assertEquals(writeRefusal(sql, "postgres"), undefined, sql);
   assertEquals(
     writeRefusal("DELETE FROM users", "postgres"),
     'a "DELETE" statement is not a read; only SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN, DESCRIBE and PRAGMA run',
@@ -77,6 +91,9 @@ Deno.test("writeRefusal accepts reads and refuses writes with the reason", () =>
     writeRefusal("EXPLAIN ANALYZE DELETE FROM t", "postgres"),
     'the query contains "ANALYZE", which writes',
   );
-  assertEquals(writeRefusal("PRAGMA journal_mode = WAL", "sqlite"), "a PRAGMA that sets a value writes");
+  assertEquals(
+    writeRefusal("PRAGMA journal_mode = WAL", "sqlite"),
+    "a PRAGMA that sets a value writes",
+  );
   assertEquals(writeRefusal("  -- nothing\n", "sqlite"), "the query is empty");
 });

@@ -64,11 +64,15 @@ export function toNumber(v: unknown): Converted {
     // Decimal types (mssql, some mysql2 settings) print as decimal text.
     const text = (typeof v === "string" ? v : String(v)).trim();
     if (!DECIMAL.test(text)) {
-      if (/^[+-]?(nan|infinity|inf)$/i.test(text)) return { kind: "nan", what: JSON.stringify(text) };
+      if (/^[+-]?(nan|infinity|inf)$/i.test(text)) {
+        return { kind: "nan", what: JSON.stringify(text) };
+      }
       return { kind: "nan", what: `text ${JSON.stringify(text.slice(0, 40))}` };
     }
     const n = Number(text);
-    if (!Number.isFinite(n)) return { kind: "nan", what: `${JSON.stringify(text.slice(0, 40))} (out of range)` };
+    if (!Number.isFinite(n)) {
+      return { kind: "nan", what: `${JSON.stringify(text.slice(0, 40))} (out of range)` };
+    }
     return { kind: "number", value: n, lossy: !exactDecimal(text, n) };
   }
   return { kind: "nan", what: typeof v };
