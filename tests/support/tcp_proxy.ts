@@ -43,7 +43,7 @@ interface Pair {
 }
 
 /** Starts a proxy on a free loopback port, forwarding to `target`. */
-export async function startTcpProxy(
+export function startTcpProxy(
   target: { hostname: string; port: number },
 ): Promise<TcpProxy> {
   let listener: Deno.Listener | undefined = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -102,7 +102,7 @@ export async function startTcpProxy(
   };
   serve(listener);
 
-  return {
+  const proxy: TcpProxy = {
     port,
     get accepted() {
       return accepted;
@@ -113,7 +113,7 @@ export async function startTcpProxy(
     refuse() {
       listener?.close();
       listener = undefined;
-      this.dropAll();
+      proxy.dropAll();
     },
     accept() {
       if (!listener && !closed) {
@@ -133,8 +133,9 @@ export async function startTcpProxy(
     },
     close() {
       closed = true;
-      this.refuse();
+      proxy.refuse();
       return Promise.resolve();
     },
   };
+  return Promise.resolve(proxy);
 }
