@@ -32,6 +32,7 @@ export interface MssqlConfig {
   pool: { max: number; min: number; idleTimeoutMillis: number };
   connectionTimeout: number;
   requestTimeout: number;
+  validateConnection: boolean;
   options: Record<string, unknown>;
 }
 interface MssqlRequest {
@@ -84,6 +85,8 @@ export function mssqlConfig(target: ConnectionTarget): MssqlConfig {
     database,
     pool: { max: 1, min: 0, idleTimeoutMillis: 2_147_483_647 },
     connectionTimeout: 30_000,
+    // The source's pool tracks broken sessions; a "SELECT 1" before each query would double the work.
+    validateConnection: false,
     // The client-side deadline comes from the source; this only backs it up.
     requestTimeout: 0,
     options: {
