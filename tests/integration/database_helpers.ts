@@ -11,8 +11,10 @@ import { createLogger, Redactor, type SourceKind, systemClock } from "../../src/
 import { builtinSourceKinds } from "../../src/sources/mod.ts";
 import { platform } from "../../src/runtime/mod.ts";
 
-export const PG_URL = Deno.env.get("SEXTANT_TEST_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
-export const MYSQL_URL = Deno.env.get("SEXTANT_TEST_MYSQL_URL") ?? "mysql://root@127.0.0.1:3306/test";
+export const PG_URL = Deno.env.get("SEXTANT_TEST_PG_URL") ??
+  "postgres://postgres@127.0.0.1:5432/test";
+export const MYSQL_URL = Deno.env.get("SEXTANT_TEST_MYSQL_URL") ??
+  "mysql://root@127.0.0.1:3306/test";
 
 /** A run-unique suffix for schema, database and user names. */
 export const RUN = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -33,7 +35,12 @@ export async function reachable(url: string, what: string): Promise<boolean> {
 }
 
 /** `url` with its user and password replaced. */
-export function withCredentials(url: string, user: string, password: string, path?: string): string {
+export function withCredentials(
+  url: string,
+  user: string,
+  password: string,
+  path?: string,
+): string {
   const u = new URL(url);
   u.username = encodeURIComponent(user);
   u.password = encodeURIComponent(password);

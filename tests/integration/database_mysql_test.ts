@@ -3,7 +3,13 @@
  * database and a user with a password per run, read-only sessions, `$N`
  * placeholders, exact numbers, timeouts, and a password that never shows.
  */
-import { assert, assertEquals, assertInstanceOf, assertRejects, assertStringIncludes } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStringIncludes,
+} from "../assert.ts";
 import { ConnectError, TimeoutError } from "../../src/core/mod.ts";
 import { databaseKind } from "../../src/sources/database/mod.ts";
 import { loadDriver } from "../../src/sources/database/driver.ts";
@@ -16,7 +22,10 @@ const MY = await reachable(MYSQL_URL, "MariaDB/MySQL");
 
 async function collect(url: string, queries: Record<string, unknown>[], twice = false) {
   const deps = testDeps();
-  const src = databaseKind.create(configFor(databaseKind, { connection_string: url, queries }), deps);
+  const src = databaseKind.create(
+    configFor(databaseKind, { connection_string: url, queries }),
+    deps,
+  );
   try {
     await src.start(AbortSignal.timeout(5000));
     const acc = new RecordingAccumulator();
@@ -38,7 +47,8 @@ Deno.test({
         {
           name: "orders",
           // $2 before $1, and a '$1' literal that must stay text.
-          sql: "SELECT region, COUNT(*) AS n, SUM(total) AS total FROM orders WHERE region <> $2 AND created_at > $1 AND '$1' = '$1' GROUP BY region ORDER BY region",
+          sql:
+            "SELECT region, COUNT(*) AS n, SUM(total) AS total FROM orders WHERE region <> $2 AND created_at > $1 AND '$1' = '$1' GROUP BY region ORDER BY region",
           params: ["1h_ago", "none"],
           label_columns: ["region"],
           value_columns: ["n", "total"],
@@ -71,7 +81,11 @@ Deno.test({
       const conn = await driver.connect(parseTarget(db.url, true), AbortSignal.timeout(5000));
       try {
         await assertRejects(
-          () => conn.query("INSERT INTO orders (region) VALUES (?)", ["xx"], { timeoutMs: 5000, signal: AbortSignal.timeout(5000) }),
+          () =>
+            conn.query("INSERT INTO orders (region) VALUES (?)", ["xx"], {
+              timeoutMs: 5000,
+              signal: AbortSignal.timeout(5000),
+            }),
           Error,
           "Cannot execute statement in a READ ONLY transaction",
         );
@@ -105,7 +119,10 @@ Deno.test({
       assertEquals([acc.value("fast"), acc2.value("fast")], [1, 1]);
       const slow = acc.errors.find((e) => e.item === "slow")?.err;
       assertInstanceOf(slow, TimeoutError);
-      assertEquals((slow as Error).message, 'database source "test": query "slow" timed out after 300 ms');
+      assertEquals(
+        (slow as Error).message,
+        'database source "test": query "slow" timed out after 300 ms',
+      );
       assertEquals(acc.samples.filter((s) => s.name === "slow"), []);
     });
   },
@@ -118,8 +135,18 @@ Deno.test({
     await withMysqlDb(async (db) => {
       const wrong = withCredentials(db.url, db.user, `${db.password}-wrong`);
       const deps = testDeps();
-      const src = databaseKind.create(configFor(databaseKind, { connection_string: wrong, queries: [{ name: "n", sql: "SELECT 1" }] }), deps);
-      const err = await assertRejects(() => src.start(AbortSignal.timeout(5000)), ConnectError, "Access denied for user");
+      const src = databaseKind.create(
+        configFor(databaseKind, {
+          connection_string: wrong,
+          queries: [{ name: "n", sql: "SELECT 1" }],
+        }),
+        deps,
+      );
+      const err = await assertRejects(
+        () => src.start(AbortSignal.timeout(5000)),
+        ConnectError,
+        "Access denied for user",
+      );
       await src.stop();
       const text = `${(err as Error).message}\n${deps.logs.join("\n")}`;
       assert(!text.includes(db.password), text);
@@ -139,16 +166,47 @@ connection_string = "${wrong}"
 queries = [{name = "n", sql = "SELECT 1"}]
 `,
         );
-        const once = await runCommand([DENO, "run", "-A", "main.ts", "once", "-c", `${dir}/sextant.toml`, "--format", "json"], {
+        const once = await runCommand([
+          DENO,
+          "run",
+          "-A",
+          "main.ts",
+          "once",
+          "-c",
+          `${dir}/sextant.toml`,
+          "--format",
+          "json",
+        ], {
           env: { SEXTANT_LOG_LEVEL: "debug" },
         });
         assertEquals(once.code, 1, once.stderr);
-        const out = JSON.parse(once.stdout) as { samples: { name: string; value: number }[]; errors: { source: string; message: string }[] };
+        const out = JSON.parse(once.stdout) as {
+          samples: { name: string; value: number }[];
+          errors: { source: string; message: string }[];
+        };
         assertEquals(out.samples.find((s) => s.name === "shop.orders")?.value, 3);
         assertEquals(out.errors.map((e) => e.source).sort(), ["denied", "shop"]);
-        assertStringIncludes(out.errors.find((e) => e.source === "denied")!.message, "Access denied");
-        const printed = await runCommand([DENO, "run", "-A", "main.ts", "config", "print", "-c", `${dir}/sextant.toml`, "--resolved"]);
-        for (const [where, t] of [["once", once.stdout + once.stderr], ["config print", printed.stdout + printed.stderr]]) {
+        assertStringIncludes(
+          out.errors.find((e) => e.source === "denied")!.message,
+          "Access denied",
+        );
+        const printed = await runCommand([
+          DENO,
+          "run",
+          "-A",
+          "main.ts",
+          "config",
+          "print",
+          "-c",
+          `${dir}/sextant.toml`,
+          "--resolved",
+        ]);
+        for (
+          const [where, t] of [["once", once.stdout + once.stderr], [
+            "config print",
+            printed.stdout + printed.stderr,
+          ]]
+        ) {
           assert(!t.includes(db.password), `the password appears in ${where}:\n${t}`);
         }
       } finally {

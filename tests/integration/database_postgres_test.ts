@@ -3,7 +3,14 @@
  * through `sextant once`, `/status` through `sextant run`, read-only
  * sessions, timeouts, numbers, and a password that never shows.
  */
-import { assert, assertEquals, assertInstanceOf, assertRejects, assertStringIncludes, waitFor } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStringIncludes,
+  waitFor,
+} from "../assert.ts";
 import { CollectError, TimeoutError } from "../../src/core/mod.ts";
 import { databaseKind } from "../../src/sources/database/mod.ts";
 import { loadDriver } from "../../src/sources/database/driver.ts";
@@ -57,7 +64,17 @@ Deno.test({
         assertEquals(get("database_metrics.transaction_volume")?.value, 3);
         assertEquals(get("database_metrics.transaction_volume")?.type, "counter");
         assertNoPassword(once.stdout + once.stderr, "sextant once");
-        const printed = await runCommand([DENO, "run", "-A", "main.ts", "config", "print", "-c", `${dir}/sextant.toml`, "--resolved"]);
+        const printed = await runCommand([
+          DENO,
+          "run",
+          "-A",
+          "main.ts",
+          "config",
+          "print",
+          "-c",
+          `${dir}/sextant.toml`,
+          "--resolved",
+        ]);
         assertEquals(printed.code, 0, printed.stderr);
         assertStringIncludes(printed.stdout, "database_metrics");
         assertNoPassword(printed.stdout + printed.stderr, "config print");
@@ -102,32 +119,61 @@ interval = "1s"
 queries = [{name = "n", sql = "SELECT 1"}]
 `,
         );
-        const r = await startCollector([DENO, "run", "-A", "main.ts", "run", "-c", `${dir}/sextant.toml`]);
+        const r = await startCollector([
+          DENO,
+          "run",
+          "-A",
+          "main.ts",
+          "run",
+          "-c",
+          `${dir}/sextant.toml`,
+        ]);
         let status = "";
         try {
-          status = await waitFor(async () => {
-            const text = await (await fetch(`${r.adminUrl}/status`)).text();
-            const s = JSON.parse(text) as { sources: { name: string; collections: number; details?: { pool?: unknown } }[] };
-            const shop = s.sources.find((x) => x.name === "shop");
-            const down = s.sources.find((x) => x.name === "down");
-            return shop?.details?.pool && shop.collections >= 2 && down!.collections >= 1 ? text : undefined;
-          }, "two collections of the database source", 30_000);
+          status = await waitFor(
+            async () => {
+              const text = await (await fetch(`${r.adminUrl}/status`)).text();
+              const s = JSON.parse(text) as {
+                sources: { name: string; collections: number; details?: { pool?: unknown } }[];
+              };
+              const shop = s.sources.find((x) => x.name === "shop");
+              const down = s.sources.find((x) => x.name === "down");
+              return shop?.details?.pool && shop.collections >= 2 && down!.collections >= 1
+                ? text
+                : undefined;
+            },
+            "two collections of the database source",
+            30_000,
+          );
           const metrics = await (await fetch(r.metricsUrl)).text();
           assert(/^shop_revenue\{[^}]*region="eu"[^}]*\} 30\.75$/m.test(metrics), metrics);
           assertNoPassword(metrics, "/metrics");
         } finally {
           await r.terminate();
         }
-        const s = JSON.parse(status) as { sources: { name: string; state: string; last_errors: { message: string }[]; details: Record<string, unknown> }[] };
+        const s = JSON.parse(status) as {
+          sources: {
+            name: string;
+            state: string;
+            last_errors: { message: string }[];
+            details: Record<string, unknown>;
+          }[];
+        };
         const shop = s.sources.find((x) => x.name === "shop")!;
         const pool = shop.details.pool as Record<string, number>;
         assertEquals(pool.size, 2);
         assert(pool.acquires >= 4 && pool.in_use === 0 && pool.waiting === 0, JSON.stringify(pool));
         assertEquals(shop.details.read_only, true);
         assertEquals(shop.state, "partial");
-        assertStringIncludes(shop.last_errors[0].message, 'relation "no_such_table" does not exist');
+        assertStringIncludes(
+          shop.last_errors[0].message,
+          'relation "no_such_table" does not exist',
+        );
         const down = s.sources.find((x) => x.name === "down")!;
-        assertStringIncludes(down.last_errors[0].message, "cannot connect to postgresql://127.0.0.1:1/x");
+        assertStringIncludes(
+          down.last_errors[0].message,
+          "cannot connect to postgresql://127.0.0.1:1/x",
+        );
         assertNoPassword(status, "/status");
         assertNoPassword(r.stderr(), "the log");
         assertStringIncludes(r.stderr(), "ECONNREFUSED");
@@ -144,10 +190,17 @@ Deno.test({
   async fn() {
     await withPgSchema(async (schema, admin) => {
       const driver = await loadDriver("postgres");
-      const conn = await driver.connect(parseTarget(pgUrl(schema), true), AbortSignal.timeout(5000));
+      const conn = await driver.connect(
+        parseTarget(pgUrl(schema), true),
+        AbortSignal.timeout(5000),
+      );
       try {
         await assertRejects(
-          () => conn.query("INSERT INTO users (name) VALUES ($1)", ["x"], { timeoutMs: 5000, signal: AbortSignal.timeout(5000) }),
+          () =>
+            conn.query("INSERT INTO users (name) VALUES ($1)", ["x"], {
+              timeoutMs: 5000,
+              signal: AbortSignal.timeout(5000),
+            }),
           Error,
           "cannot execute INSERT in a read-only transaction",
         );
@@ -176,7 +229,10 @@ Deno.test({
 
 async function collect(schema: string, queries: Record<string, unknown>[], twice = false) {
   const deps = testDeps();
-  const src = databaseKind.create(configFor(databaseKind, { connection_string: pgUrl(schema), queries }), deps);
+  const src = databaseKind.create(
+    configFor(databaseKind, { connection_string: pgUrl(schema), queries }),
+    deps,
+  );
   try {
     await src.start(AbortSignal.timeout(5000));
     const acc = new RecordingAccumulator();
@@ -197,7 +253,8 @@ Deno.test({
       const { acc, details, logs } = await collect(schema, [
         {
           name: "tx",
-          sql: "SELECT region, count(*) AS n, sum(amount) AS amount FROM transactions WHERE created_at > $1 AND region <> $2 AND amount > $3 GROUP BY region ORDER BY region",
+          sql:
+            "SELECT region, count(*) AS n, sum(amount) AS amount FROM transactions WHERE created_at > $1 AND region <> $2 AND amount > $3 GROUP BY region ORDER BY region",
           params: ["1h_ago", "none", 1],
           label_columns: ["region"],
           value_columns: ["n", "amount"],
@@ -207,7 +264,11 @@ Deno.test({
         { name: "lossy", sql: "SELECT 12345678901234567890.5::numeric" },
         { name: "nan", sql: "SELECT 'NaN'::float8", on_null: "error" },
         { name: "null", sql: "SELECT NULL::int", on_null: "error" },
-        { name: "kv", sql: "SELECT 'conns' AS m, 7 AS v UNION ALL SELECT 'idle', 2", metric_column: "m" },
+        {
+          name: "kv",
+          sql: "SELECT 'conns' AS m, 7 AS v UNION ALL SELECT 'idle', 2",
+          metric_column: "m",
+        },
       ]);
       assertEquals(acc.samples.filter((s) => s.name.startsWith("tx.")), [
         { name: "tx.n", value: 2, attributes: { region: "eu" } },
@@ -243,7 +304,10 @@ Deno.test({
       assertEquals(acc.value("fast"), 1);
       assertEquals(acc2.value("fast"), 1);
       assertInstanceOf(acc.errors[0].err, TimeoutError);
-      assertEquals((acc.errors[0].err as Error).message, 'database source "test": query "slow" timed out after 300 ms');
+      assertEquals(
+        (acc.errors[0].err as Error).message,
+        'database source "test": query "slow" timed out after 300 ms',
+      );
       assertEquals((details.queries as Record<string, { failures: number }>).slow.failures, 2);
     });
   },
