@@ -39,6 +39,8 @@ interface PreparedQuery {
   lastRows?: number;
 }
 
+const NO_PARAMS: unknown[] = [];
+
 /** A running `database` source. */
 export class DatabaseSource implements Source {
   readonly type = "database";
@@ -192,11 +194,44 @@ export class DatabaseSource implements Source {
       );
     }
     q.runs++;
-    const now = this.#deps.clock.now();
-    const bound = q.config.params.map((p) => resolveParam(p, now));
-    const params = q.translated!.order.map((i) => bound[i]);
-    const timeout = AbortSignal.timeout(q.timeoutMs);
-    const signal = AbortSignal.any([runSignal, timeout]);
+    let params: unknown[] = NO_PARAMS;
+    if (q.config.params.length > 0) {
+      const now = this.#deps.clock.now();
+      const bound = q.config.params.map((p) => resolveParam(p, now));
+      params = q.translated!.order.map((i) => bound[i]);
+    }
+    // One timer and one listener per query: cheaper than AbortSignal.timeout + AbortSignal.any.
+    const ctl = new AbortController();
+    const signal = ctl.signal;
+    const timeout = { aborted: false };
+    const timer = setTimeout(() => {
+      timeout.aborted = true;
+      ctl.abort(new Error("query timeout"));
+    }, q.timeoutMs);
+    const onRunAbort = () => ctl.abort(runSignal.reason);
+    if (runSignal.aborted) onRunAbort();
+    else runSignal.addEventListener("abort", onRunAbort, { once: true });
+    try {
+      await this.#attempt(pool, q, acc, signal, timeout, params);
+    } finally {
+      clearTimeout(timer);
+      runSignal.removeEventListener("abort", onRunAbort);
+    }
+  }
+
+  async #attempt(
+    pool: Pool,
+    q: PreparedQuery,
+    acc: Accumulator,
+    signal: AbortSignal,
+    timeout: { aborted: boolean },
+    params: unknown[],
+  ) {
+    const name = q.config.name;
+    const fail = (err: Error) => {
+      q.failures++;
+      acc.addError(err, name);
+    };
     const t0 = performance.now();
     let result;
     for (let attempt = 0;; attempt++) {
@@ -252,7 +287,7 @@ export class DatabaseSource implements Source {
     err: unknown,
     query: string,
     signal: AbortSignal,
-    timeout: AbortSignal,
+    timeout: { aborted: boolean },
     timeoutMs: number,
   ): Error {
     if (err instanceof TimeoutError) {

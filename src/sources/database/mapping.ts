@@ -56,6 +56,22 @@ export interface Mapped {
  */
 export function mapRows(rules: MappingRules, result: QueryResult): Mapped {
   const out: Mapped = { samples: [], problems: [], lossy: new Set(), skipped: 0, dropped: 0 };
+  if (
+    rules.label_columns.length === 0 && rules.value_columns.length === 0 &&
+    rules.metric_column === undefined && result.columns.length > 0
+  ) {
+    // The common case, a single value: no lookups, no series bookkeeping.
+    const row = result.rows[0];
+    apply(
+      rules,
+      out,
+      row ? row[0] : undefined,
+      result.columns[0],
+      rules.name,
+      rules.static_attributes,
+    );
+    return out;
+  }
   const index = new Map<string, number>();
   result.columns.forEach((c, i) => {
     if (!index.has(c.toLowerCase())) index.set(c.toLowerCase(), i);
