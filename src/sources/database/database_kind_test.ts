@@ -311,3 +311,15 @@ Deno.test("databaseKind README shows sample.toml", async () => {
   const readme = await Deno.readTextFile(new URL("./README.md", import.meta.url));
   assert(readme.includes(sample.slice(sample.indexOf("[[custom_metrics.sources]]")).trim()));
 });
+
+Deno.test("databaseKind example config/examples/database.toml validates", async () => {
+  const root = new URL("../../../", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}main.ts`, "validate", "-c", `${root}config/examples/database.toml`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, text);
+  assertStringIncludes(text, "valid (4 source(s)");
+});
