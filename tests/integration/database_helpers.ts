@@ -10,6 +10,7 @@ import { Agent, buildDocumentSchema } from "../../src/agent/mod.ts";
 import { createLogger, Redactor, type SourceKind, systemClock } from "../../src/core/mod.ts";
 import { builtinSourceKinds } from "../../src/sources/mod.ts";
 import { platform } from "../../src/runtime/mod.ts";
+import { type CliIO, main } from "../../src/cli/mod.ts";
 
 export const PG_URL = Deno.env.get("SEXTANT_TEST_PG_URL") ??
   "postgres://postgres@127.0.0.1:5432/test";
@@ -123,4 +124,28 @@ export function startAgent(custom: Record<string, unknown>, lines: string[]): Ag
     clock: systemClock,
     redactor,
   });
+}
+
+/** Runs the CLI in-process (no subprocess start-up cost) with debug logs; `stop` ends `run`. */
+export async function cli(
+  argv: string[],
+  opts: { stop?: AbortSignal; onStderr?: (line: string) => void } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = {
+    platform: {
+      ...platform,
+      env: (n: string) => (n === "SEXTANT_LOG_LEVEL" ? "debug" : platform.env(n)),
+    } as typeof platform,
+    clock: systemClock,
+    stdout: (l) => out.push(l),
+    stderr: (l) => {
+      err.push(l);
+      opts.onStderr?.(l);
+    },
+    stop: opts.stop,
+  };
+  const code = await main(argv, io);
+  return { code, stdout: out.join("\n"), stderr: err.join("\n") };
 }

@@ -15,8 +15,7 @@ import { databaseKind } from "../../src/sources/database/mod.ts";
 import { loadDriver } from "../../src/sources/database/driver.ts";
 import { parseTarget } from "../../src/sources/database/connection_string.ts";
 import { configFor, RecordingAccumulator, testDeps } from "../support/source_harness.ts";
-import { DENO, runCommand } from "../runtime/helpers.ts";
-import { MYSQL_URL, reachable, withCredentials, withMysqlDb } from "./database_helpers.ts";
+import { cli, MYSQL_URL, reachable, withCredentials, withMysqlDb } from "./database_helpers.ts";
 
 const MY = await reachable(MYSQL_URL, "MariaDB/MySQL");
 
@@ -166,19 +165,7 @@ connection_string = "${wrong}"
 queries = [{name = "n", sql = "SELECT 1"}]
 `,
         );
-        const once = await runCommand([
-          DENO,
-          "run",
-          "-A",
-          "main.ts",
-          "once",
-          "-c",
-          `${dir}/sextant.toml`,
-          "--format",
-          "json",
-        ], {
-          env: { SEXTANT_LOG_LEVEL: "debug" },
-        });
+        const once = await cli(["once", "-c", `${dir}/sextant.toml`, "--format", "json"]);
         assertEquals(once.code, 1, once.stderr);
         const out = JSON.parse(once.stdout) as {
           samples: { name: string; value: number }[];
@@ -190,17 +177,7 @@ queries = [{name = "n", sql = "SELECT 1"}]
           out.errors.find((e) => e.source === "denied")!.message,
           "Access denied",
         );
-        const printed = await runCommand([
-          DENO,
-          "run",
-          "-A",
-          "main.ts",
-          "config",
-          "print",
-          "-c",
-          `${dir}/sextant.toml`,
-          "--resolved",
-        ]);
+        const printed = await cli(["config", "print", "-c", `${dir}/sextant.toml`, "--resolved"]);
         for (
           const [where, t] of [["once", once.stdout + once.stderr], [
             "config print",

@@ -16,8 +16,8 @@ import { databaseKind } from "../../src/sources/database/mod.ts";
 import { loadDriver } from "../../src/sources/database/driver.ts";
 import { parseTarget } from "../../src/sources/database/connection_string.ts";
 import { configFor, RecordingAccumulator, testDeps } from "../support/source_harness.ts";
-import { DENO, ROOT, runCommand, startCollector } from "../runtime/helpers.ts";
-import { PG_URL, reachable, RUN, withCredentials, withPgSchema } from "./database_helpers.ts";
+import { ROOT } from "../runtime/helpers.ts";
+import { cli, PG_URL, reachable, RUN, withCredentials, withPgSchema } from "./database_helpers.ts";
 
 const PG = await reachable(PG_URL, "PostgreSQL");
 const PASSWORD = `Pg-Secret-${RUN}-Zq`;
@@ -47,10 +47,7 @@ Deno.test({
         );
         assert(toml !== DESIGN_EXAMPLE, "the connection string was replaced");
         await Deno.writeTextFile(`${dir}/sextant.toml`, toml);
-        const once = await runCommand(
-          [DENO, "run", "-A", "main.ts", "once", "-c", `${dir}/sextant.toml`, "--format", "json"],
-          { env: { SEXTANT_LOG_LEVEL: "debug" } },
-        );
+        const once = await cli(["once", "-c", `${dir}/sextant.toml`, "--format", "json"]);
         assertEquals(once.code, 0, once.stderr);
         const out = JSON.parse(once.stdout) as {
           samples: { name: string; value: number; type: string }[];
@@ -64,17 +61,7 @@ Deno.test({
         assertEquals(get("database_metrics.transaction_volume")?.value, 3);
         assertEquals(get("database_metrics.transaction_volume")?.type, "counter");
         assertNoPassword(once.stdout + once.stderr, "sextant once");
-        const printed = await runCommand([
-          DENO,
-          "run",
-          "-A",
-          "main.ts",
-          "config",
-          "print",
-          "-c",
-          `${dir}/sextant.toml`,
-          "--resolved",
-        ]);
+        const printed = await cli(["config", "print", "-c", `${dir}/sextant.toml`, "--resolved"]);
         assertEquals(printed.code, 0, printed.stderr);
         assertStringIncludes(printed.stdout, "database_metrics");
         assertNoPassword(printed.stdout + printed.stderr, "config print");
@@ -119,17 +106,20 @@ interval = "1s"
 queries = [{name = "n", sql = "SELECT 1"}]
 `,
         );
-        const r = await startCollector([
-          DENO,
-          "run",
-          "-A",
-          "main.ts",
-          "run",
-          "-c",
-          `${dir}/sextant.toml`,
-        ]);
+        const stop = new AbortController();
+        const lines: string[] = [];
+        const running = cli(["run", "-c", `${dir}/sextant.toml`], {
+          stop: stop.signal,
+          onStderr: (l) => lines.push(l),
+        });
         let status = "";
         try {
+          const url = (re: RegExp) =>
+            waitFor(() => lines.map((l) => re.exec(l)?.[1]).find(Boolean), "the listeners", 30_000);
+          const r = {
+            adminUrl: await url(/admin API listening url=(\S+?)\/?$/),
+            metricsUrl: await url(/url=(\S+\/metrics)/),
+          };
           status = await waitFor(
             async () => {
               const text = await (await fetch(`${r.adminUrl}/status`)).text();
@@ -149,8 +139,10 @@ queries = [{name = "n", sql = "SELECT 1"}]
           assert(/^shop_revenue\{[^}]*region="eu"[^}]*\} 30\.75$/m.test(metrics), metrics);
           assertNoPassword(metrics, "/metrics");
         } finally {
-          await r.terminate();
+          stop.abort();
         }
+        const ran = await running;
+        assertEquals(ran.code, 0, ran.stderr);
         const s = JSON.parse(status) as {
           sources: {
             name: string;
@@ -175,8 +167,8 @@ queries = [{name = "n", sql = "SELECT 1"}]
           "cannot connect to postgresql://127.0.0.1:1/x",
         );
         assertNoPassword(status, "/status");
-        assertNoPassword(r.stderr(), "the log");
-        assertStringIncludes(r.stderr(), "ECONNREFUSED");
+        assertNoPassword(ran.stderr, "the log");
+        assertStringIncludes(ran.stderr, "ECONNREFUSED");
       } finally {
         await Deno.remove(dir, { recursive: true });
       }
