@@ -42,6 +42,17 @@ export interface AgentOptions {
   exporters?: Document["custom_metrics"]["exporters"];
   /** Report `sextant.*` self-metrics. @default {true} */
   selfMetrics?: boolean;
+  /** The plugin sources, for `/status`, the self-metrics and the admin API. */
+  plugins?: PluginStatusProvider;
+}
+
+/** What the agent needs from the plugin system (kept structural so the agent does not depend on it). */
+export interface PluginStatusProvider {
+  status(): { source: string; plugin: string; state: string; restarts: number }[];
+  act?(
+    source: string,
+    action: string,
+  ): Promise<{ ok: true; status: unknown } | { ok: false; status: number; error: string }>;
 }
 
 /** The JSON document of `GET /status`. */
@@ -210,6 +221,11 @@ export class Agent {
       add("source.samples", s.last_samples, "gauge", a);
     }
     add("source.collection_duration", last.durationMs, "histogram", { source: last.source }, "ms");
+    for (const p of this.#o.plugins?.status() ?? []) {
+      const a = { source: p.source, plugin: p.plugin };
+      add("plugin.up", p.state === "running" ? 1 : 0, "gauge", a);
+      add("plugin.restarts", p.restarts, "counter", a);
+    }
     add("export.rejected", this.#rejected, "counter", {});
     const mem = this.#o.platform.memoryUsage();
     add("process.rss", mem.rss, "gauge", {}, "By");
@@ -252,9 +268,19 @@ export class Agent {
       config_files: this.#o.files ?? [],
       sources,
       exporters: this.pipeline.status(),
-      plugins: [],
+      plugins: this.#o.plugins?.status() ?? [],
       bottlenecks,
     };
+  }
+
+  /** Loads, unloads or reloads one plugin source (the admin API's `POST /plugins/<source>/<action>`). */
+  pluginAction(
+    source: string,
+    action: string,
+  ): Promise<{ ok: true; status: unknown } | { ok: false; status: number; error: string }> {
+    const p = this.#o.plugins;
+    if (!p?.act) return Promise.resolve({ ok: false, status: 404, error: "no plugin sources" });
+    return p.act(source, action);
   }
 
   /** Whether the agent has started and not begun stopping. */

@@ -6,9 +6,18 @@
 import { Agent, type AgentOptions, type Document, loadDocument } from "../agent/mod.ts";
 import type { LoadResult } from "../config/mod.ts";
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel, Redactor } from "../core/mod.ts";
+import { createPluginKind, pluginKind, PluginRegistry } from "../plugins/mod.ts";
+import { selfExec } from "../runtime/mod.ts";
+import type { SourceKind } from "../core/mod.ts";
 import { builtinSourceKinds } from "../sources/mod.ts";
 import { resolveConfigFiles } from "./config_files.ts";
 import type { CliIO } from "./io.ts";
+
+/** The built-in kinds and `plugin`, for validation and help. */
+export const sourceKinds: readonly SourceKind[] = [
+  ...builtinSourceKinds,
+  pluginKind as unknown as SourceKind,
+];
 
 /** Flags every command understands. */
 export interface GlobalFlags {
@@ -32,7 +41,7 @@ export async function loadOrReport(
   opts: { quietWarnings?: boolean } = {},
 ): Promise<Loaded | undefined> {
   const files = await resolveConfigFiles(flags.config, io.platform);
-  const result = await loadDocument(files, builtinSourceKinds, io.platform);
+  const result = await loadDocument(files, sourceKinds, io.platform);
   const redactor = new Redactor();
   // The loader masks secret values in its messages itself.
   for (const e of result.errors) io.stderr(e.message);
@@ -95,9 +104,17 @@ export function newAgent(
   overrides: Partial<AgentOptions> = {},
 ): Agent {
   const { result, files, redactor } = loaded;
+  const plugins = new PluginRegistry();
+  const pluginKindHere = createPluginKind({
+    directories: result.config.custom_metrics.plugin_directories,
+    baseDir: result.baseDirOf(["custom_metrics", "plugin_directories"]),
+    self: selfExec(),
+    registry: plugins,
+  });
   return new Agent({
     config: result.config,
-    kinds: builtinSourceKinds,
+    kinds: [...builtinSourceKinds, pluginKindHere as unknown as SourceKind],
+    plugins,
     platform: io.platform,
     logger,
     clock: io.clock,

@@ -7,10 +7,10 @@ import { parseArgs } from "node:util";
 import { didYouMean } from "../config/mod.ts";
 import { errorMessage, systemClock, VERSION } from "../core/mod.ts";
 import { platform } from "../runtime/mod.ts";
-import { builtinSourceKinds } from "../sources/mod.ts";
-import { checkLogFlags, type GlobalFlags } from "./context.ts";
+import { checkLogFlags, type GlobalFlags, sourceKinds } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { ONCE_FORMATS, onceCommand } from "./once.ts";
+import { pluginsCommand } from "./plugins.ts";
 import { runCommand } from "./run.ts";
 import { configPrintCommand, validateCommand } from "./validate.ts";
 
@@ -20,7 +20,7 @@ const COMMANDS = ["run", "once", "validate", "config", "plugins", "version", "he
 
 /** The usage text of `sextant help`. */
 export function helpText(): string {
-  const kinds = builtinSourceKinds.map((k) => `  ${k.type.padEnd(10)} ${k.description}`).join("\n");
+  const kinds = sourceKinds.map((k) => `  ${k.type.padEnd(10)} ${k.description}`).join("\n");
   return `sextant ${VERSION}: a custom-metrics collector
 
 Usage:
@@ -29,6 +29,8 @@ Usage:
                                                     one collection cycle; exit 1 if a source failed
   sextant validate [-c FILE]...                     check the configuration; exit 1 on any error
   sextant config print [-c FILE]... [--resolved]    the effective configuration, secrets redacted
+  sextant plugins list  [DIR]...                     the plugins found (in DIR, or plugin_directories)
+  sextant plugins check [DIR]...                    validate plugins; exit 1 if one is refused
   sextant version                                   print the version
   sextant help                                      this text
 
@@ -149,9 +151,18 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
           }; expected "print"`,
         );
       }
-      case "plugins":
-        io.stderr("sextant: plugins are not available in this release");
-        return EXIT.FAILURE;
+      case "plugins": {
+        const sub = rest[0];
+        if (sub === "list" || sub === "check") {
+          return await pluginsCommand(sub, rest.slice(1), flags, io);
+        }
+        const hint = sub ? didYouMean(sub, ["list", "check"]) : undefined;
+        return usage(
+          `unknown plugins command ${JSON.stringify(sub ?? "")}${
+            hint ? ` (did you mean "${hint}"?)` : ""
+          }; expected "list" or "check"`,
+        );
+      }
       default: {
         const hint = didYouMean(command, COMMANDS);
         return usage(
