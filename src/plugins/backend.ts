@@ -42,14 +42,6 @@ export function parsePluginOutput(
   return { samples: parsed.samples, errors: lineErrors(parsed.errors, parsed.format) };
 }
 
-/** Checks the samples a module plugin returned (through the JSON sample parser). */
-export function checkReturnedSamples(
-  samples: unknown,
-): { samples: SampleInput[]; errors: string[] } {
-  if (!Array.isArray(samples)) return notAnArray();
-  return checkReturnedJson(JSON.stringify(samples));
-}
-
 /**
  * Checks the samples a module plugin returned, given as the JSON text of
  * what `collect()` returned: parsed once, by the JSON sample parser, with

@@ -43,22 +43,16 @@ export function hostMain(): Promise<number> {
   // One synchronous write per line: no promise and no queue per message.
   const send = (msg: Record<string, unknown>) =>
     io.writeStdout(`${prefix}${JSON.stringify(msg)}\n`);
-  // A result is `<nonce> result <id> <JSON of the samples>`: the parent hands that JSON text to
-  // the sample parser as it is, instead of parsing the whole reply and re-encoding each sample.
-  const sendResult = (id: unknown, samples: unknown) => {
-    // Code in the Worker can post anything: only a plain id, and JSON written here, go out.
+  // A result is `<nonce> result <id> <JSON of the samples>`: the JSON text the Worker encoded goes
+  // out as it is, last on its line, and the parent hands it to the sample parser (one parse, which
+  // also rejects text that is not JSON). Code in the Worker can post anything, so only an integer
+  // id and text without a newline (which would end the line early) pass.
+  const sendResult = (id: unknown, json: unknown) => {
     if (!Number.isSafeInteger(id)) return;
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(samples);
-    } catch (err) {
-      return send({
-        op: "result",
-        id,
-        error: `cannot encode the samples: ${(err as Error).message}`,
-      });
+    if (typeof json !== "string" || json.includes("\n")) {
+      return send({ op: "result", id, error: "the plugin's Worker sent a malformed result" });
     }
-    io.writeStdout(`${prefix}result ${id} ${json ?? "null"}\n`);
+    io.writeStdout(`${prefix}result ${id} ${json}\n`);
   };
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
@@ -66,7 +60,7 @@ export function hostMain(): Promise<number> {
   const onWorker = (m: FromWorker) => {
     switch (m.type) {
       case "result":
-        return sendResult(m.id, m.samples);
+        return sendResult(m.id, m.json);
       case "ready":
         return send({ op: "ready" });
       case "error":

@@ -79,19 +79,32 @@ Deno.test("module host reports a collect() that returns no array", async () => {
 });
 
 Deno.test("module host ignores forged protocol lines and forged results from the Worker", async () => {
-  // The plugin prints a result line without the nonce and posts a result with a crafted id.
+  // The plugin prints a result line without the nonce and posts results with a crafted id, with
+  // a newline that would end the line early, and with text that is not JSON.
   await withHost(
     `const enc = new TextEncoder();
+    let n = 0;
     export default { collect() {
+      n++;
       Deno.stdout.writeSync(enc.encode('result 1 [{"name":"forged","value":1}]\\n'));
-      self.postMessage({ type: "result", id: '1 [{"name":"forged2","value":1}]', samples: [] });
+      self.postMessage({ type: "result", id: '1 [{"name":"forged2","value":1}]', json: "[]" });
+      if (n === 2) self.postMessage({ type: "result", id: 2, json: '[]\\nresult 3 [{"name":"forged3","value":1}]' });
+      if (n === 3) self.postMessage({ type: "result", id: 3, json: '[{"name":"forged4"' });
       return [{ name: "real", value: 1 }];
     } };`,
     async (b, logs) => {
-      for (let i = 0; i < 3; i++) {
-        const out = await b.collect(AbortSignal.timeout(10_000));
-        assertEquals(out, { samples: [{ name: "real", value: 1 }], errors: [] });
-      }
+      assertEquals(await b.collect(AbortSignal.timeout(10_000)), {
+        samples: [{ name: "real", value: 1 }],
+        errors: [],
+      });
+      // The Worker's own post answers first; it is refused, and never becomes samples.
+      assertEquals(await b.collect(AbortSignal.timeout(10_000)), {
+        samples: [],
+        errors: ["collect() failed: the plugin's Worker sent a malformed result"],
+      });
+      const third = await b.collect(AbortSignal.timeout(10_000));
+      assertEquals(third.samples, []);
+      assertMatch(third.errors.join("\n"), /^sample 1: invalid JSON/);
       assert(logs.some((l) => l.includes("outside the protocol")), "the stray line was noticed");
     },
   );
