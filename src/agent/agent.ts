@@ -20,6 +20,10 @@ import {
   type ExporterStatus,
   type ExportPipeline,
 } from "../export/mod.ts";
+import { BREAKER_STATE_VALUE } from "../resilience/mod.ts";
+import { type Bottleneck, rankBottlenecks } from "./bottlenecks.ts";
+import { degrade } from "./degrade.ts";
+import { type ProcessHealth, SelfMonitor } from "./monitor.ts";
 import { type Document, resolveSource, type SourceTable } from "./schema.ts";
 import { Scheduler } from "./scheduler.ts";
 import { registerSecrets } from "./secrets.ts";
@@ -56,13 +60,13 @@ export interface AgentStatus {
   sources: SourceStatus[];
   exporters: ExporterStatus[];
   plugins: unknown[];
-  bottlenecks: {
-    source: string;
-    avg_duration_ms: number;
-    interval_share: number;
-    overruns: number;
-    hint?: string;
-  }[];
+  /** Event-loop lag and memory against the limits. */
+  process: ProcessHealth;
+  /** Series the export pipeline holds. */
+  series: { live: number; dead: number; metrics: number };
+  bottlenecks: Bottleneck[];
+  /** One-line hints about the process as a whole (event loop, memory, exporters). */
+  hints: string[];
 }
 
 /** Runs a configuration. */
@@ -76,6 +80,10 @@ export class Agent {
   #ready = false;
   #stopping?: Promise<void>;
   #rejected = 0;
+  #monitor: SelfMonitor;
+  /** Set above the soft memory limit: sources may not add series. */
+  #refuseNew = false;
+  #droppedStates = 0;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -99,6 +107,17 @@ export class Agent {
       clock: options.clock,
       jitter: cm.agent.jitter,
       onOverrun: (name, skipped) => this.#runners.get(name)?.noteOverrun(skipped),
+    });
+    this.#monitor = new SelfMonitor({
+      clock: options.clock,
+      platform: options.platform,
+      logger: options.logger.child("monitor"),
+      limits: cm.limits,
+      onPressure: (level) => this.#onPressure(level),
+      onRelief: () => {
+        this.#refuseNew = false;
+        this.pipeline.relieve();
+      },
     });
     cm.sources.forEach((table, index) => {
       if (!table.enabled) return;
@@ -128,6 +147,27 @@ export class Agent {
     });
   }
 
+  /** Soft: refuse new series, shrink buffers. Hard: also drop the largest state and report it. */
+  #onPressure(level: "soft" | "hard"): void {
+    this.#refuseNew = true;
+    this.pipeline.shrink();
+    if (level !== "hard") return;
+    let largest: SourceRunner | undefined;
+    for (const r of this.#runners.values()) {
+      if (!largest || r.status().series > largest.status().series) largest = r;
+    }
+    if (!largest || largest.status().series === 0) return;
+    const series = largest.status().series;
+    largest.dropState();
+    this.pipeline.write(largest.config.name, []);
+    largest.setServing("none", 0);
+    this.#droppedStates++;
+    this.#log.error("memory above the hard limit: dropped the largest state", {
+      source: largest.config.name,
+      series,
+    });
+  }
+
   /** Names of the enabled sources. */
   get sourceNames(): string[] {
     return [...this.#runners.keys()];
@@ -145,10 +185,11 @@ export class Agent {
         run: async (signal) => {
           // An aborted run's source work may still be winding down (a command in its kill grace): never overlap it.
           if (runner.busy) return runner.noteOverrun(1);
-          this.#deliver(await runner.collect(signal));
+          this.#deliver(runner, await runner.collect(signal, { refuseNewSeries: this.#refuseNew }));
         },
       });
     }
+    this.#monitor.start();
     this.#ready = true;
     for (const e of this.pipeline.endpoints) {
       this.#log.info("exporter listening", { exporter: e.name, url: e.url });
@@ -161,15 +202,17 @@ export class Agent {
     const results = await Promise.all([...this.#runners.values()].map(async (runner) => {
       const signal = AbortSignal.timeout(runner.config.timeout);
       const result = await runner.collect(signal);
-      this.#deliver(result);
+      this.#deliver(runner, result);
       return result;
     }));
     await Promise.all([...this.#runners.values()].map((r) => r.stop()));
     return results;
   }
 
-  #deliver(result: CollectionResult): void {
-    const { rejected } = this.pipeline.write(result.source, result.samples);
+  #deliver(runner: SourceRunner, result: CollectionResult): void {
+    const served = degrade(runner, result, (n) => this.#runners.get(n), this.#o.clock.now());
+    const { rejected } = this.pipeline.write(result.source, served.samples);
+    runner.setServing(served.serving, served.samples.length - rejected.length);
     for (const r of rejected) {
       this.#rejected++;
       result.errors.push({
@@ -182,6 +225,7 @@ export class Agent {
   }
 
   #selfSamples(last: CollectionResult): Sample[] {
+    // Every source's counters go out with each delivery; the duration only with its own.
     const now = this.#o.clock.now();
     const out: Sample[] = [];
     const add = (
@@ -208,9 +252,38 @@ export class Agent {
       add("source.timeouts", s.timeouts, "counter", a);
       add("source.overruns", s.overruns, "counter", a);
       add("source.samples", s.last_samples, "gauge", a);
+      add("source.series", s.series, "gauge", a);
+      add("source.dropped_samples", s.dropped_samples, "counter", a);
+      if (s.breaker) {
+        add("source.breaker_state", BREAKER_STATE_VALUE[s.breaker.state], "gauge", a);
+        add("source.breaker_transitions", s.breaker.transitions, "counter", a);
+        add("source.breaker_skipped", s.skipped_open, "counter", a);
+      }
     }
-    add("source.collection_duration", last.durationMs, "histogram", { source: last.source }, "ms");
+    if (!last.skipped) {
+      add(
+        "source.collection_duration",
+        last.durationMs,
+        "histogram",
+        { source: last.source },
+        "ms",
+      );
+    }
     add("export.rejected", this.#rejected, "counter", {});
+    for (const e of this.pipeline.status()) {
+      if (e.queue === undefined) continue;
+      const a = { exporter: e.name };
+      add("exporter.queue_size", e.queue.size, "gauge", a);
+      add("exporter.queue_capacity", e.queue.capacity, "gauge", a);
+      add("exporter.dropped_batches", e.queue.dropped_batches, "counter", a);
+      add("exporter.dropped_points", e.queue.dropped_points, "counter", a);
+      add("exporter.failures", e.failures, "counter", a);
+    }
+    const series = this.pipeline.inspect();
+    add("series.live", series.liveSeries, "gauge", {});
+    add("series.dead", series.deadSeries, "gauge", {});
+    add("event_loop.lag", this.#monitor.lastLag, "gauge", {}, "ms");
+    add("memory.dropped_states", this.#droppedStates, "counter", {});
     const mem = this.#o.platform.memoryUsage();
     add("process.rss", mem.rss, "gauge", {}, "By");
     add("process.heap_used", mem.heapUsed, "gauge", {}, "By");
@@ -221,25 +294,10 @@ export class Agent {
   status(): AgentStatus {
     const p = this.#o.platform;
     const sources = [...this.#runners.values()].map((r) => r.status());
-    const bottlenecks = sources
-      .filter((s) => s.recent_durations_ms.length > 0)
-      .map((s) => {
-        const avg = s.recent_durations_ms.reduce((a, b) => a + b, 0) / s.recent_durations_ms.length;
-        const share = avg / s.interval_ms;
-        const hint = s.overruns > 0
-          ? `overran its ${s.interval_ms} ms interval ${s.overruns} time(s): raise interval or speed the source up`
-          : share > 0.5
-          ? "takes more than half of its interval"
-          : undefined;
-        return {
-          source: s.name,
-          avg_duration_ms: Math.round(avg * 100) / 100,
-          interval_share: Math.round(share * 1e4) / 1e4,
-          overruns: s.overruns,
-          ...(hint ? { hint } : {}),
-        };
-      })
-      .sort((a, b) => b.avg_duration_ms - a.avg_duration_ms);
+    const exporters = this.pipeline.status();
+    const health = this.#monitor.health();
+    const { bottlenecks, hints } = rankBottlenecks(sources, exporters, health);
+    const inspect = this.pipeline.inspect();
     return {
       version: VERSION,
       runtime: { name: p.name, version: p.version },
@@ -251,9 +309,12 @@ export class Agent {
       ready: this.#ready,
       config_files: this.#o.files ?? [],
       sources,
-      exporters: this.pipeline.status(),
+      exporters,
       plugins: [],
+      process: health,
+      series: { live: inspect.liveSeries, dead: inspect.deadSeries, metrics: inspect.metrics },
       bottlenecks,
+      hints,
     };
   }
 
@@ -269,6 +330,7 @@ export class Agent {
 
   async #stop(): Promise<void> {
     this.#ready = false;
+    this.#monitor.stop();
     const clock = this.#o.clock;
     const budget = this.#o.config.custom_metrics.agent.shutdown_timeout;
     const t0 = clock.monotonic();

@@ -25,5 +25,9 @@ Deno.test("Backoff rejects bad options with a clear message", () => {
     "'initial' must be a positive number: current value is 0",
   );
   assertThrows(() => new Backoff({ jitter: 2 }), RangeError, "'jitter' must be between 0 and 1");
-  assertThrows(() => new Backoff({ multiplier: 0.5 }), RangeError, "'multiplier' must be at least 1");
+  assertThrows(
+    () => new Backoff({ multiplier: 0.5 }),
+    RangeError,
+    "'multiplier' must be at least 1",
+  );
 });

@@ -6,11 +6,11 @@
  */
 export {
   BREAKER_STATE_VALUE,
-  CircuitBreaker,
-  type CircuitBreakerOptions,
   type BreakerSnapshot,
   type BreakerState,
   type BreakerTransition,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
 } from "./circuit_breaker.ts";
 export { Backoff, type BackoffOptions } from "./backoff.ts";
 export { BoundedBuffer } from "./bounded_buffer.ts";
