@@ -84,6 +84,7 @@ export class Agent {
   /** Set above the soft memory limit: sources may not add series. */
   #refuseNew = false;
   #droppedStates = 0;
+  #selfWrittenAt?: number;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -221,11 +222,35 @@ export class Agent {
         message: `not exported: ${r.reason}`,
       });
     }
-    if (this.#o.selfMetrics !== false) this.pipeline.write("sextant", this.#selfSamples(result));
+    if (this.#o.selfMetrics !== false) this.#writeSelf(result);
   }
 
-  #selfSamples(last: CollectionResult): Sample[] {
-    // Every source's counters go out with each delivery; the duration only with its own.
+  /**
+   * The duration histogram goes out with every run; the gauges and counters
+   * of every source at most once per {@linkcode SELF_METRICS_GAP_MS}, so that
+   * many sources do not cost a full snapshot per run each (measured in the soak).
+   */
+  #writeSelf(result: CollectionResult): void {
+    const clock = this.#o.clock;
+    if (!result.skipped) {
+      this.pipeline.write("sextant.durations", [{
+        name: "sextant.source.collection_duration",
+        value: result.durationMs,
+        type: "histogram",
+        attributes: { source: result.source },
+        timestamp: clock.now(),
+        unit: "ms",
+      }]);
+    }
+    const now = clock.monotonic();
+    if (this.#selfWrittenAt !== undefined && now - this.#selfWrittenAt < SELF_METRICS_GAP_MS) {
+      return;
+    }
+    this.#selfWrittenAt = now;
+    this.pipeline.write("sextant", this.#selfSamples());
+  }
+
+  #selfSamples(): Sample[] {
     const now = this.#o.clock.now();
     const out: Sample[] = [];
     const add = (
@@ -259,15 +284,6 @@ export class Agent {
         add("source.breaker_transitions", s.breaker.transitions, "counter", a);
         add("source.breaker_skipped", s.skipped_open, "counter", a);
       }
-    }
-    if (!last.skipped) {
-      add(
-        "source.collection_duration",
-        last.durationMs,
-        "histogram",
-        { source: last.source },
-        "ms",
-      );
     }
     add("export.rejected", this.#rejected, "counter", {});
     for (const e of this.pipeline.status()) {
@@ -349,6 +365,9 @@ export class Agent {
     this.#log.info("agent stopped", { ms: Math.round(clock.monotonic() - t0) });
   }
 }
+
+/** Least time between two snapshots of the self-metrics gauges and counters. */
+const SELF_METRICS_GAP_MS = 1000;
 
 /** Share of `shutdown_timeout` given to collections in flight. */
 const STOP_GRACE_SHARE = 0.4;
