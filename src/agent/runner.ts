@@ -156,6 +156,8 @@ export class SourceRunner {
       from: t.from,
       to: t.to,
       reason: t.reason,
+      // Distinct per transition, so repeat suppression never folds two transitions into one line.
+      transition: this.breaker?.transitions,
       ...(t.cooldownMs !== undefined ? { cooldown_ms: t.cooldownMs } : {}),
     };
     if (t.to === "open") this.#log.warn("circuit breaker opened", fields);
