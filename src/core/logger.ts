@@ -131,9 +131,10 @@ function makeLogger(state: State, component: string): Logger {
       clean[k] = typeof value === "string" ? r(value) : value;
     }
     const text = r(msg);
-    const { write, repeated } = admit(state, `${level}\u0000${component}\u0000${text}\u0000${
-      JSON.stringify(clean)
-    }`);
+    const { write, repeated } = admit(
+      state,
+      `${level}\u0000${component}\u0000${text}\u0000${JSON.stringify(clean)}`,
+    );
     if (!write) return;
     if (repeated > 0) clean.repeated = repeated;
     const shown = repeated > 0 ? `${text} …repeated ${repeated} times` : text;
