@@ -254,48 +254,31 @@ export class SourceRunner {
       else this.breaker.success();
     }
     if (!result.failed) {
-      result.dropped = this.#limitSeries(result, opts.refuseNewSeries ?? false);
+      result.dropped = (result.dropped ?? 0) +
+        this.#refuseNew(result, opts.refuseNewSeries ?? false);
       this.#lastGood = { samples: result.samples, at: this.#clock.now() };
       this.#chart(result.samples);
     }
     return result;
   }
 
-  /** Keeps at most `max_series` samples; under memory pressure, only series seen before. */
-  #limitSeries(result: CollectionResult, refuseNew: boolean): number {
-    const max = this.config.max_series ?? Infinity;
-    if (result.samples.length <= max && !refuseNew) {
+  /** Under memory pressure, keeps only series the source reported last time. */
+  #refuseNew(result: CollectionResult, refuseNew: boolean): number {
+    if (!refuseNew) {
       this.#knownSeries = new Set(result.samples.map(keyOf));
       return 0;
     }
-    const kept: Sample[] = [];
-    for (const s of result.samples) {
-      if (kept.length >= max) break;
-      if (refuseNew && !this.#knownSeries.has(keyOf(s))) continue;
-      kept.push(s);
-    }
+    const kept = result.samples.filter((s) => this.#knownSeries.has(keyOf(s)));
     const dropped = result.samples.length - kept.length;
+    result.samples = kept;
+    if (dropped === 0) return 0;
     this.#status.dropped_samples += dropped;
-    this.#log.warn(
-      refuseNew
-        ? "new series refused: memory above the soft limit"
-        : "series over max_series dropped",
-      {
-        dropped,
-        max_series: this.config.max_series,
-      },
-    );
+    this.#log.warn("new series refused: memory above the soft limit", { dropped });
     result.errors.push({
       source: this.config.name,
-      item: "max_series",
-      message: `${dropped} sample(s) dropped: ${
-        refuseNew
-          ? "new series are refused above the soft memory limit"
-          : `over max_series (${max})`
-      }`,
+      item: "memory",
+      message: `${dropped} sample(s) of new series refused: memory is above the soft limit`,
     });
-    result.samples = kept;
-    this.#knownSeries = new Set(kept.map(keyOf));
     return dropped;
   }
 
@@ -315,6 +298,8 @@ export class SourceRunner {
       attributes: this.config.attributes,
       defaultType: this.config.otel_type ?? "gauge",
       now: () => this.#clock.now(),
+      // The source's series cap: the accumulator drops (and counts) the rest.
+      maxSamples: this.config.max_series ?? 10_000,
       redact: (t) => this.#redactor.redact(t),
     });
     const t0 = performance.now();
@@ -337,6 +322,7 @@ export class SourceRunner {
       durationMs,
       timedOut,
       failed,
+      dropped: acc.dropped,
     };
   }
 
@@ -371,6 +357,7 @@ export class SourceRunner {
     s.recent_durations_ms.push(s.last_duration_ms);
     if (s.recent_durations_ms.length > RECENT) s.recent_durations_ms.shift();
     s.last_samples = acc.samples.length;
+    s.dropped_samples += acc.dropped;
     s.last_errors = acc.errors.slice(0, 10);
     if (timedOut) s.timeouts++;
     if (failed) s.failures++;
