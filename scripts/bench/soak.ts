@@ -50,6 +50,8 @@ interface Result {
   rss_end_mib: number;
   rss_growth_pct: number;
   rss_max_mib: number;
+  /** RSS at the end of each minute. */
+  rss_by_minute_mib: number[];
   heap_after_warmup_mib: number;
   heap_end_mib: number;
   lateness_p50_ms: number;
@@ -90,6 +92,7 @@ async function pair(): Promise<void> {
     ["RSS at end (MiB)", (r) => r.rss_end_mib.toFixed(1)],
     ["RSS growth after warm-up", (r) => `${r.rss_growth_pct.toFixed(2)}%`],
     ["RSS max (MiB)", (r) => r.rss_max_mib.toFixed(1)],
+    ["RSS at the end of each minute (MiB)", (r) => r.rss_by_minute_mib.join(", ")],
     [
       "JS heap after warm-up / end (MiB)",
       (r) => `${r.heap_after_warmup_mib.toFixed(1)} / ${r.heap_end_mib.toFixed(1)}`,
@@ -149,19 +152,23 @@ const soakKind: SourceKind<{ series: number; flap: boolean }> = {
   },
 };
 
-const firstRun = new Map<string, { t0: number; k: number }>();
+const firstRun = new Map<string, number>();
 const lateness: number[] = [];
 let collections = 0;
+/**
+ * Lateness of a call: how far past its most recent due tick it runs. The
+ * schedule is fixed-rate from the first run, so due ticks are t0 + k * interval;
+ * ticks an open breaker skips are simply not measured.
+ */
 function onCollect(name: string, interval: number): void {
   const now = performance.now();
   collections++;
-  const f = firstRun.get(name);
-  if (!f) {
-    firstRun.set(name, { t0: now, k: 0 });
+  const t0 = firstRun.get(name);
+  if (t0 === undefined) {
+    firstRun.set(name, now);
     return;
   }
-  f.k++;
-  lateness.push(Math.max(0, now - (f.t0 + f.k * interval)));
+  lateness.push((now - t0) % interval);
 }
 
 function rssMiB(): number {
@@ -234,11 +241,13 @@ async function soak(selfMetrics: boolean): Promise<Result> {
   const t0 = performance.now();
   let warm = { rss: 0, heap: 0 };
   let rssMax = 0;
+  const byMinute: number[] = [];
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const elapsed = performance.now() - t0;
       const rss = rssMiB();
       rssMax = Math.max(rssMax, rss);
+      if (elapsed >= (byMinute.length + 1) * 60_000) byMinute.push(Math.round(rss * 10) / 10);
       if (warm.rss === 0 && elapsed >= warmupMs) {
         warm = { rss, heap: process.memoryUsage().heapUsed / 2 ** 20 };
         lateness.length = 0; // lateness is measured after warm-up too
@@ -267,6 +276,7 @@ async function soak(selfMetrics: boolean): Promise<Result> {
     rss_end_mib: rssEnd,
     rss_growth_pct: (rssEnd / warm.rss - 1) * 100,
     rss_max_mib: rssMax,
+    rss_by_minute_mib: byMinute,
     heap_after_warmup_mib: warm.heap,
     heap_end_mib: heapEnd,
     lateness_p50_ms: pct(sorted, 0.5),
