@@ -126,3 +126,25 @@ Deno.test("cli status reports an instance that is not running, and a bad --forma
   assertEquals(await main(["validate", "--url", "http://x"], c.cli), EXIT.USAGE);
   assertStringIncludes(c.errText(), '--url and --token apply to "status" only');
 });
+
+Deno.test("cli status finds the admin address in the config and reports it when nothing listens", async () => {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  const dir = await Deno.makeTempDir({ prefix: "sextant-status-" });
+  await Deno.writeTextFile(
+    `${dir}/a.toml`,
+    `[custom_metrics.admin]\nlisten = "0.0.0.0:${port}"\ntoken = "cfg-token-5678"\n`,
+  );
+  const a = io();
+  assertEquals(await main(["status", "-c", `${dir}/a.toml`], a.cli), EXIT.FAILURE);
+  assertStringIncludes(a.errText(), `cannot reach the admin API at http://127.0.0.1:${port}`);
+  const b = io();
+  assertEquals(await main(["status", "--url", "not a url"], b.cli), EXIT.USAGE);
+  assertStringIncludes(b.errText(), "'--url' must be an http URL");
+  await Deno.writeTextFile(`${dir}/bad.toml`, `[custom_metrics.admin]\nlisten = 5\n`);
+  const c = io();
+  assertEquals(await main(["status", "-c", `${dir}/bad.toml`], c.cli), EXIT.FAILURE);
+  assertStringIncludes(c.errText(), "custom_metrics.admin.listen");
+  await Deno.remove(dir, { recursive: true });
+});
