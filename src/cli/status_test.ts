@@ -93,6 +93,8 @@ interval = "100ms"
       EXIT.OK,
     );
     assertEquals(JSON.parse(j.text()).sources.length, 2);
+    assert(!j.text().includes("status-token-1234"), "the admin token reached /status");
+    assert(!a.text().includes("status-token-1234"), "the admin token reached the status view");
 
     const noToken = io();
     assertEquals(await main(["status", "--url", admin], noToken.cli), EXIT.FAILURE);
