@@ -279,6 +279,9 @@ export class Agent {
       add("source.samples", s.last_samples, "gauge", a);
       add("source.series", s.series, "gauge", a);
       add("source.dropped_samples", s.dropped_samples, "counter", a);
+      // A plugin host (or any source) that restarts its worker or process says so in details().
+      const restarts = s.details?.restarts;
+      if (typeof restarts === "number") add("source.restarts", restarts, "counter", a);
       if (s.breaker) {
         add("source.breaker_state", BREAKER_STATE_VALUE[s.breaker.state], "gauge", a);
         add("source.breaker_transitions", s.breaker.transitions, "counter", a);

@@ -265,3 +265,43 @@ Deno.test("agent status reports event-loop lag when timers fire late", async () 
     await agent.stop();
   }
 });
+
+Deno.test("agent exports a source's restarts from its details", async () => {
+  const restartsKind: SourceKind = {
+    type: "restarting",
+    description: "reports restarts in details",
+    fields: {},
+    create: (config) => ({
+      name: config.name,
+      type: "restarting",
+      start: () => Promise.resolve(),
+      collect: () => Promise.resolve(),
+      stop: () => Promise.resolve(),
+      details: () => ({ restarts: 4, pool: { size: 1, waiting: 2 } }),
+    }),
+  };
+  const doc = buildDocumentSchema([restartsKind]).parse({
+    custom_metrics: { agent: { jitter: 0 }, sources: [{ name: "p", type: "restarting" }] },
+  });
+  const clock = new FakeClock(0);
+  const agent = new Agent({
+    config: doc,
+    kinds: [restartsKind],
+    platform,
+    logger: createLogger({ level: "error", write: () => {} }),
+    clock,
+    redactor: new Redactor(),
+    exporters: [],
+  });
+  await agent.start();
+  try {
+    await clock.advance(0);
+    assertMatch(
+      await agent.pipeline.prometheusText(),
+      /^sextant_source_restarts_total\{source="p",type="restarting"\} 4$/m,
+    );
+    assertEquals(agent.status().bottlenecks[0].pool_waiting, 2);
+  } finally {
+    await agent.stop();
+  }
+});
