@@ -187,6 +187,8 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
         ? `fallback ${
           JSON.stringify(s.fallback)
         } has a fallback of its own; chains are not followed`
+        : !resolveSource(s as SourceTable, cm.agent).breaker.enabled
+        ? "a fallback is used while the circuit breaker is open; this source's breaker is turned off"
         : undefined;
       if (problem) issues.push({ path: [...base, "fallback"], message: problem });
     }

@@ -50,6 +50,15 @@ Deno.test("schema rejects a fallback to itself, to an unknown source, or to a so
     ],
   );
   assertEquals(issues([{ name: "a", type: "t", fallback: "b" }, { name: "b", type: "t" }]), []);
+  assertEquals(
+    issues([
+      { name: "a", type: "t", fallback: "b", breaker: { enabled: false } },
+      { name: "b", type: "t" },
+    ]),
+    [
+      "custom_metrics.sources.0.fallback: a fallback is used while the circuit breaker is open; this source's breaker is turned off",
+    ],
+  );
 });
 
 Deno.test("schema parses memory limits as sizes and rejects what is not one", () => {
