@@ -73,6 +73,7 @@ async function pair(): Promise<void> {
       const child = spawn(process.execPath, [
         "run",
         "-A",
+        "--v8-flags=--expose-gc",
         self,
         "--minutes",
         String(minutes),
@@ -88,13 +89,13 @@ async function pair(): Promise<void> {
     });
   const [on, off] = await Promise.all([runOne("on"), runOne("off")]);
   const rows: [string, (r: Result) => string][] = [
-    ["RSS after warm-up (MiB)", (r) => r.rss_after_warmup_mib.toFixed(1)],
-    ["RSS at end (MiB)", (r) => r.rss_end_mib.toFixed(1)],
+    ["RSS after GC, after warm-up (MiB)", (r) => r.rss_after_warmup_mib.toFixed(1)],
+    ["RSS after GC, at end (MiB)", (r) => r.rss_end_mib.toFixed(1)],
     ["RSS growth after warm-up", (r) => `${r.rss_growth_pct.toFixed(2)}%`],
     ["RSS max (MiB)", (r) => r.rss_max_mib.toFixed(1)],
-    ["RSS at the end of each minute (MiB)", (r) => r.rss_by_minute_mib.join(", ")],
+    ["RSS after GC at the end of each minute (MiB)", (r) => r.rss_by_minute_mib.join(", ")],
     [
-      "JS heap after warm-up / end (MiB)",
+      "JS heap after GC, after warm-up / at end (MiB)",
       (r) => `${r.heap_after_warmup_mib.toFixed(1)} / ${r.heap_end_mib.toFixed(1)}`,
     ],
     [
@@ -153,12 +154,14 @@ const soakKind: SourceKind<{ series: number; flap: boolean }> = {
 };
 
 const firstRun = new Map<string, number>();
-const lateness: number[] = [];
+/** Per source: each call's offset from the first call's grid, in (-interval/2, interval/2]. */
+const offsets = new Map<string, number[]>();
 let collections = 0;
 /**
- * Lateness of a call: how far past its most recent due tick it runs. The
- * schedule is fixed-rate from the first run, so due ticks are t0 + k * interval;
- * ticks an open breaker skips are simply not measured.
+ * The schedule is fixed-rate, so due ticks are anchor + k * interval; ticks
+ * an open breaker skips are simply not measured. The anchor is unknown (the
+ * first call may itself be late), so offsets are taken from the first call
+ * and the lateness of a call is its offset minus the source's smallest one.
  */
 function onCollect(name: string, interval: number): void {
   const now = performance.now();
@@ -166,9 +169,27 @@ function onCollect(name: string, interval: number): void {
   const t0 = firstRun.get(name);
   if (t0 === undefined) {
     firstRun.set(name, now);
+    offsets.set(name, []);
     return;
   }
-  lateness.push((now - t0) % interval);
+  let d = (now - t0) % interval;
+  if (d > interval / 2) d -= interval;
+  offsets.get(name)!.push(d);
+}
+
+function lateness(): number[] {
+  const out: number[] = [];
+  for (const list of offsets.values()) {
+    const min = Math.min(...list);
+    for (const d of list) out.push(d - min);
+  }
+  return out;
+}
+
+/** RSS after a full GC when the script runs with --expose-gc (the pair mode does), so that samples compare live memory. */
+function settledRss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return rssMiB();
 }
 
 function rssMiB(): number {
@@ -245,12 +266,13 @@ async function soak(selfMetrics: boolean): Promise<Result> {
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const elapsed = performance.now() - t0;
-      const rss = rssMiB();
-      rssMax = Math.max(rssMax, rss);
-      if (elapsed >= (byMinute.length + 1) * 60_000) byMinute.push(Math.round(rss * 10) / 10);
+      rssMax = Math.max(rssMax, rssMiB());
+      if (elapsed >= (byMinute.length + 1) * 60_000) {
+        byMinute.push(Math.round(settledRss() * 10) / 10);
+      }
       if (warm.rss === 0 && elapsed >= warmupMs) {
-        warm = { rss, heap: process.memoryUsage().heapUsed / 2 ** 20 };
-        lateness.length = 0; // lateness is measured after warm-up too
+        warm = { rss: settledRss(), heap: process.memoryUsage().heapUsed / 2 ** 20 };
+        for (const list of offsets.values()) list.length = 0; // lateness after warm-up only
       }
       if (elapsed >= durationMs) {
         clearInterval(tick);
@@ -258,7 +280,7 @@ async function soak(selfMetrics: boolean): Promise<Result> {
       }
     }, 1000);
   });
-  const rssEnd = rssMiB();
+  const rssEnd = settledRss();
   const heapEnd = process.memoryUsage().heapUsed / 2 ** 20;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(scraper);
@@ -267,7 +289,7 @@ async function soak(selfMetrics: boolean): Promise<Result> {
   const exportedOk = status.exporters.find((e) => e.type === "otlp")?.exports ?? 0;
   await agent.stop();
   await sink.close();
-  const sorted = [...lateness].sort((a, b) => a - b);
+  const sorted = lateness().sort((a, b) => a - b);
   return {
     selfMetrics,
     minutes,
