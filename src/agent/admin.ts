@@ -15,6 +15,11 @@ export interface AdminTarget {
   readonly ready: boolean;
   /** Reloads the configuration; resolves with the validation outcome. */
   reload?(): Promise<{ ok: boolean; errors: string[] }>;
+  /** Loads, unloads or reloads one plugin source. */
+  pluginAction?(
+    source: string,
+    action: string,
+  ): Promise<{ ok: true; status: unknown } | { ok: false; status: number; error: string }>;
 }
 
 /** Options of {@linkcode startAdmin}. */
@@ -83,11 +88,29 @@ export function adminHandler(
         return json(result, result.ok ? 200 : 422);
       }
     }
-    if (["/status", "/reload"].includes(url.pathname)) {
+    const plugin = /^\/plugins\/([^/]+)\/([a-z]+)$/.exec(url.pathname);
+    if (plugin && opts.target.pluginAction) {
+      if (req.method !== "POST") return json({ error: "method not allowed" }, 405);
+      const r = await opts.target.pluginAction(decodeURIComponent(plugin[1]), plugin[2]);
+      return r.ok ? json(r.status) : json({ error: r.error }, r.status);
+    }
+    if (route === "GET /plugins") return json(opts.target.status().plugins);
+    if (["/status", "/reload", "/plugins"].includes(url.pathname)) {
       return json({ error: "method not allowed" }, 405);
     }
     return json(
-      { error: "not found", endpoints: ["/", "/healthz", "/readyz", "/status", "/reload"] },
+      {
+        error: "not found",
+        endpoints: [
+          "/",
+          "/healthz",
+          "/readyz",
+          "/status",
+          "/reload",
+          "/plugins",
+          "/plugins/<source>/load|unload|reload",
+        ],
+      },
       404,
     );
   };

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { aggregatorSchema } from "../aggregate/mod.ts";
+import { aggregatorSchema, checkAggregators } from "../aggregate/mod.ts";
 import {
   commonSourceFields,
   type ConfigIssue,
@@ -240,28 +240,14 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
     exporterNames.add(name);
   });
 
-  const sourceNames = [...names.keys()];
-  cm.aggregators.forEach((a, i) => {
-    if (!a.source) return;
-    const re = globToRegExp(a.source);
-    const matches = sourceNames.some((n) => re.test(`${n}.x`) || a.source!.startsWith(`${n}.`));
-    if (!matches) {
-      issues.push({
-        path: ["custom_metrics", "aggregators", i, "source"],
-        severity: "warning",
-        message: `${
-          JSON.stringify(a.source)
-        } matches no configured source (fine if a plugin emits it)`,
-      });
-    }
-  });
+  issues.push(...checkAggregators(cm.aggregators, {
+    window: cm.aggregation_window,
+    sources: cm.sources.map((s) => ({
+      name: s.name,
+      interval: resolveSource(s as SourceTable, cm.agent).interval,
+    })),
+  }));
   return issues;
-}
-
-/** `*` matches within a name segment run, `?` one character. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${body}$`);
 }
 
 function isWildcard(host: string): boolean {

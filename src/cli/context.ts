@@ -6,9 +6,18 @@
 import { Agent, type AgentOptions, type Document, loadDocument } from "../agent/mod.ts";
 import type { LoadResult } from "../config/mod.ts";
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel, Redactor } from "../core/mod.ts";
+import { createPluginKind, pluginKind, PluginRegistry } from "../plugins/mod.ts";
+import { selfExec } from "../runtime/mod.ts";
+import type { SourceKind } from "../core/mod.ts";
 import { builtinSourceKinds } from "../sources/mod.ts";
 import { resolveConfigFiles } from "./config_files.ts";
 import type { CliIO } from "./io.ts";
+
+/** The built-in kinds and `plugin`, for validation and help. */
+export const sourceKinds: readonly SourceKind[] = [
+  ...builtinSourceKinds,
+  pluginKind as unknown as SourceKind,
+];
 
 /** Flags every command understands. */
 export interface GlobalFlags {
@@ -32,8 +41,10 @@ export async function loadOrReport(
   opts: { quietWarnings?: boolean } = {},
 ): Promise<Loaded | undefined> {
   const files = await resolveConfigFiles(flags.config, io.platform);
-  const result = await loadDocument(files, builtinSourceKinds, io.platform);
+  const result = await loadDocument(files, sourceKinds, io.platform);
   const redactor = new Redactor();
+  // Values interpolated from the environment or files are secrets (unless declared public).
+  for (const s of result.secrets) redactor.add(s);
   // The loader masks secret values in its messages itself.
   for (const e of result.errors) io.stderr(e.message);
   if (!opts.quietWarnings) {
@@ -88,17 +99,33 @@ export function buildLogger(
   });
 }
 
+/** The kinds an agent runs with: the built-in ones and `plugin`, bound to the config's plugin directories. */
+export function agentKinds(
+  result: LoadResult<Document> & { config: Document },
+  registry: PluginRegistry,
+): SourceKind[] {
+  const pluginKindHere = createPluginKind({
+    directories: result.config.custom_metrics.plugin_directories,
+    baseDir: result.baseDirOf(["custom_metrics", "plugin_directories"]),
+    self: selfExec(),
+    registry,
+  });
+  return [...builtinSourceKinds, pluginKindHere as unknown as SourceKind];
+}
+
 /** Builds the agent for a loaded configuration; `overrides` adjust it per command. */
 export function newAgent(
   loaded: Loaded,
   io: CliIO,
   logger: Logger,
   overrides: Partial<AgentOptions> = {},
+  plugins = new PluginRegistry(),
 ): Agent {
   const { result, files, redactor } = loaded;
   return new Agent({
     config: result.config,
-    kinds: builtinSourceKinds,
+    kinds: agentKinds(result, plugins),
+    plugins,
     platform: io.platform,
     logger,
     clock: io.clock,

@@ -7,10 +7,11 @@ import { parseArgs } from "node:util";
 import { didYouMean } from "../config/mod.ts";
 import { errorMessage, systemClock, VERSION } from "../core/mod.ts";
 import { platform } from "../runtime/mod.ts";
-import { builtinSourceKinds } from "../sources/mod.ts";
-import { checkLogFlags, type GlobalFlags } from "./context.ts";
+import { checkLogFlags, type GlobalFlags, sourceKinds } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
+import { migrateCommand } from "./migrate.ts";
 import { ONCE_FORMATS, onceCommand } from "./once.ts";
+import { pluginsCommand } from "./plugins.ts";
 import { runCommand } from "./run.ts";
 import { statusCommand } from "./status.ts";
 import { configPrintCommand, validateCommand } from "./validate.ts";
@@ -21,7 +22,7 @@ const COMMANDS = ["run", "once", "status", "validate", "config", "plugins", "ver
 
 /** The usage text of `sextant help`. */
 export function helpText(): string {
-  const kinds = builtinSourceKinds.map((k) => `  ${k.type.padEnd(10)} ${k.description}`).join("\n");
+  const kinds = sourceKinds.map((k) => `  ${k.type.padEnd(10)} ${k.description}`).join("\n");
   return `sextant ${VERSION}: a custom-metrics collector
 
 Usage:
@@ -32,6 +33,11 @@ Usage:
                                                     a running instance's sources, breakers and bottlenecks
   sextant validate [-c FILE]...                     check the configuration; exit 1 on any error
   sextant config print [-c FILE]... [--resolved]    the effective configuration, secrets redacted
+  sextant config migrate FILE... [--write] [--output FILE]
+                                                    upgrade older configs (0.3 monitor files too);
+                                                    prints a diff; --write keeps a .bak
+  sextant plugins list  [DIR]...                     the plugins found (in DIR, or plugin_directories)
+  sextant plugins check [DIR]...                    validate plugins; exit 1 if one is refused
   sextant version                                   print the version
   sextant help                                      this text
 
@@ -72,6 +78,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         url: { type: "string" },
         token: { type: "string" },
         resolved: { type: "boolean" },
+        write: { type: "boolean" },
+        output: { type: "string", short: "o" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
         debug: { type: "boolean" },
@@ -110,6 +118,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return usage(`--url and --token apply to "status" only`);
   }
   if (v.resolved && command !== "config") return usage(`--resolved applies to "config print" only`);
+  if ((v.write || v.output !== undefined) && !(command === "config" && rest[0] === "migrate")) {
+    return usage(`--write and --output apply to "config migrate" only`);
+  }
   const logProblem = checkLogFlags(flags, io);
   if (logProblem) return usage(logProblem);
 
@@ -161,21 +172,32 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         const sub = rest[0];
         if (sub === "print") return await configPrintCommand(flags, io);
         if (sub === "migrate") {
-          io.stderr(
-            "sextant: config migrate is not available in this release (config_version 4 is the only version so far)",
+          if (rest.length < 2) return usage(`config migrate needs at least one FILE`);
+          if (flags.config.length) return usage(`config migrate takes files as arguments, not -c`);
+          return await migrateCommand(
+            { files: rest.slice(1), write: v.write ?? false, output: v.output },
+            io,
           );
-          return EXIT.FAILURE;
         }
         const hint = sub ? didYouMean(sub, ["print", "migrate"]) : undefined;
         return usage(
           `unknown config command ${JSON.stringify(sub ?? "")}${
             hint ? ` (did you mean "${hint}"?)` : ""
-          }; expected "print"`,
+          }; expected "print" or "migrate"`,
         );
       }
-      case "plugins":
-        io.stderr("sextant: plugins are not available in this release");
-        return EXIT.FAILURE;
+      case "plugins": {
+        const sub = rest[0];
+        if (sub === "list" || sub === "check") {
+          return await pluginsCommand(sub, rest.slice(1), flags, io);
+        }
+        const hint = sub ? didYouMean(sub, ["list", "check"]) : undefined;
+        return usage(
+          `unknown plugins command ${JSON.stringify(sub ?? "")}${
+            hint ? ` (did you mean "${hint}"?)` : ""
+          }; expected "list" or "check"`,
+        );
+      }
       default: {
         const hint = didYouMean(command, COMMANDS);
         return usage(

@@ -25,7 +25,7 @@ export async function onceCommand(flags: GlobalFlags, format: string, io: CliIO)
   const agent = newAgent(loaded, io, logger, { exporters: [], selfMetrics: false });
   await agent.pipeline.start();
   const results = await agent.collectOnce();
-  const samples = results.flatMap((r) => r.samples);
+  const samples = [...results.flatMap((r) => r.samples), ...agent.aggregation.last];
   const errors = results.flatMap((r) =>
     r.errors.map((e) => ({
       source: e.source,

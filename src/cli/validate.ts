@@ -4,8 +4,7 @@
  */
 import { registerSecrets } from "../agent/mod.ts";
 import { renderConfig } from "../config/mod.ts";
-import { builtinSourceKinds } from "../sources/mod.ts";
-import { type GlobalFlags, loadOrReport } from "./context.ts";
+import { type GlobalFlags, loadOrReport, sourceKinds } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
 
 /** Exit 0 when valid; otherwise 1, every error on stderr. */
@@ -29,7 +28,7 @@ export async function configPrintCommand(flags: GlobalFlags, io: CliIO): Promise
   const loaded = await loadOrReport(flags, io, { quietWarnings: true });
   if (!loaded) return EXIT.FAILURE;
   const { result, redactor } = loaded;
-  registerSecrets(result.config, builtinSourceKinds, redactor);
+  registerSecrets(result.config, sourceKinds, redactor);
   io.stdout(renderConfig(result.raw, redactor).trimEnd());
   return EXIT.OK;
 }

@@ -42,10 +42,25 @@ export function prometheusLabelName(key: string): string {
   return RESERVED_LABELS.has(out) ? `exported_${out}` : out;
 }
 
-/** The family name in `# TYPE`: counters end in `_total`. */
+/** Suffixes Prometheus reserves for counters, histograms and summaries (`promtool check metrics` lints them). */
+const RESERVED_SUFFIX = /_(?:total|count|sum|bucket)$/;
+
+/**
+ * The family name in `# TYPE`: counters end in `_total`; a gauge or
+ * up-down counter whose name ends in a reserved suffix gets `_value`
+ * appended (the aggregate `x.count` is `x_count_value`), so the exposition
+ * passes `promtool check metrics`. OTel names are unchanged.
+ *
+ * @example Reserved suffixes
+ * ```ts
+ * prometheusFamilyName("api.latency.count", "gauge"); // "api_latency_count_value"
+ * prometheusFamilyName("api.requests", "counter"); // "api_requests_total"
+ * ```
+ */
 export function prometheusFamilyName(name: string, type: MetricType): string {
   const base = prometheusMetricName(name);
-  if (type === "counter" && !base.endsWith("_total")) return `${base}_total`;
+  if (type === "counter") return base.endsWith("_total") ? base : `${base}_total`;
+  if (type !== "histogram" && RESERVED_SUFFIX.test(base)) return `${base}_value`;
   return base;
 }
 

@@ -11,3 +11,10 @@ export type { Platform } from "../core/mod.ts";
 
 /** The platform of the running process. */
 export const platform: Platform = "Bun" in globalThis ? bunPlatform() : denoPlatform();
+export {
+  createWorker,
+  processStdio,
+  type SelfExec,
+  selfExec,
+  type WorkerPermissions,
+} from "./plugin_host.ts";

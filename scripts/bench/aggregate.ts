@@ -1,0 +1,193 @@
+/**
+ * Aggregation benchmark: ingest rate through the engine (one series and
+ * 10,000 series) against pushing the same values into npm `tdigest`
+ * directly; p50/p95/p99 error of each algorithm against the exact answer;
+ * memory per series-pane and RSS for 10,000 series with a 5-minute sliding
+ * window of 10 panes (measured in a fresh child process, against that
+ * process's own RSS before it filled the windows).
+ *
+ *   deno run -A --v8-flags=--expose-gc scripts/bench/aggregate.ts
+ *   node_modules/bun/bin/bun.exe scripts/bench/aggregate.ts
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import process from "node:process";
+// @ts-types="../../src/aggregate/_tdigest.d.ts"
+import tdigest from "tdigest";
+import { AggregationEngine, aggregatorSchema, resolveRules } from "../../src/aggregate/mod.ts";
+import type { Sample } from "../../src/core/mod.ts";
+import { DISTRIBUTIONS, exact } from "../../src/aggregate/testdata/data.ts";
+
+const WINDOW = 300_000;
+const gc = (globalThis as { gc?: () => void }).gc ??
+  (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc.bind(null, true);
+
+function engineFor(table: Record<string, unknown>): AggregationEngine {
+  return new AggregationEngine(resolveRules([aggregatorSchema.parse(table)], { window: WINDOW }));
+}
+
+/** Samples as a source delivers them: one object (and attributes object) each. */
+function samples(values: number[], series: number, t0 = 0): Sample[] {
+  return values.map((value, i): Sample => ({
+    name: "api.latency",
+    value,
+    type: "gauge",
+    attributes: series > 1 ? { host: `h${i % series}` } : {} as Record<string, string>,
+    timestamp: t0 + Math.floor((i / values.length) * (WINDOW - 1)),
+  }));
+}
+
+/** Best time of each side over `rounds`, alternating them so that load from other processes hits both alike. */
+function race(a: () => void, b: () => void, rounds = 7): [number, number] {
+  let ta = Infinity;
+  let tb = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    let t0 = performance.now();
+    a();
+    ta = Math.min(ta, performance.now() - t0);
+    t0 = performance.now();
+    b();
+    tb = Math.min(tb, performance.now() - t0);
+  }
+  return [ta, tb];
+}
+
+function ingest(n: number, series: number) {
+  const values = DISTRIBUTIONS.skewed(n);
+  const batch = samples(values, series);
+  const [engineMs, tdMs] = race(() => {
+    const e = engineFor({ source: "api.latency", type: "percentile", window: "5m" });
+    for (let i = 0; i < batch.length; i += 1000) e.ingest(batch.slice(i, i + 1000));
+  }, () => {
+    const ds = Array.from({ length: series }, () => new tdigest.TDigest());
+    for (let i = 0; i < values.length; i++) ds[i % series].push(values[i]);
+  });
+  return { n, series, engine: n / engineMs / 1000, tdigest: n / tdMs / 1000 };
+}
+
+function accuracy(n: number) {
+  const out: Record<string, number[]> = {};
+  const values = DISTRIBUTIONS.skewed(n, 7);
+  for (const algorithm of ["ddsketch", "tdigest", "exact"]) {
+    const e = engineFor({
+      source: "api.latency",
+      type: "percentile",
+      percentiles: [50, 95, 99],
+      window: "5m",
+      algorithm,
+      ...(algorithm === "exact" ? { max_samples: n } : {}),
+    });
+    e.ingest(samples(values, 1));
+    const got = e.read(WINDOW).samples;
+    out[algorithm] = [0.5, 0.95, 0.99].map((q, i) => {
+      const want = exact(values, q);
+      return Math.abs(got[i].value - want) / want;
+    });
+  }
+  return out;
+}
+
+/** Child: fills 10,000 series × 10 panes and prints what it measured as JSON. */
+function memoryChild(algorithm: string, perPane: number, series: number) {
+  gc?.();
+  const before = process.memoryUsage();
+  const e = engineFor({
+    source: "api.latency",
+    type: "percentile",
+    window: "5m",
+    panes: 10,
+    algorithm,
+  });
+  const values = DISTRIBUTIONS.skewed(series * perPane, 11);
+  for (let pane = 0; pane < 10; pane++) {
+    const t = pane * 30_000 + 1;
+    for (let i = 0; i < values.length; i += 10_000) {
+      e.ingest(
+        values.slice(i, i + 10_000).map((value, j) => ({
+          name: "api.latency",
+          value,
+          type: "gauge" as const,
+          attributes: { host: `h${(i + j) % series}` },
+          timestamp: t,
+        })),
+      );
+    }
+  }
+  const read0 = performance.now();
+  const out = e.read(WINDOW).samples.length;
+  const readMs = performance.now() - read0;
+  gc?.();
+  const after = process.memoryUsage();
+  const [st] = e.stats();
+  console.log(JSON.stringify({
+    algorithm,
+    perPane,
+    series: st.series,
+    outputs: out,
+    readMs,
+    rssBeforeMiB: before.rss / 2 ** 20,
+    rssAfterMiB: after.rss / 2 ** 20,
+    heapPerSeriesPane: (after.heapUsed - before.heapUsed) / (series * 10),
+    estimatedPerSeriesPane: st.bytes / (series * 10),
+  }));
+}
+
+function memory(algorithm: string, perPane: number, series: number) {
+  const self = new URL(import.meta.url).pathname;
+  const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+  const args = isBun ? [self, "memory", algorithm, String(perPane), String(series)] : [
+    "run",
+    "-A",
+    "--v8-flags=--expose-gc",
+    self,
+    "memory",
+    algorithm,
+    String(perPane),
+    String(series),
+  ];
+  const r = spawnSync(process.execPath, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+}
+
+if (process.argv.includes("memory")) {
+  const i = process.argv.indexOf("memory");
+  memoryChild(process.argv[i + 1], Number(process.argv[i + 2]), Number(process.argv[i + 3]));
+} else {
+  const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
+  console.log(`## ${runtime}`);
+  console.log(
+    "\n| series | values | engine (M values/s) | npm tdigest direct (M values/s) | ratio |",
+  );
+  console.log("| ---: | ---: | ---: | ---: | ---: |");
+  for (const [n, series] of [[1_000_000, 1], [1_000_000, 10_000]]) {
+    const r = ingest(n, series);
+    console.log(
+      `| ${series} | ${n} | ${r.engine.toFixed(2)} | ${r.tdigest.toFixed(2)} | ${
+        (r.engine / r.tdigest).toFixed(2)
+      }× |`,
+    );
+  }
+  console.log("\n| algorithm | p50 error | p95 error | p99 error |");
+  console.log("| --- | ---: | ---: | ---: |");
+  for (const [alg, errs] of Object.entries(accuracy(1_000_000))) {
+    console.log(`| ${alg} | ${errs.map((e) => `${(e * 100).toFixed(3)}%`).join(" | ")} |`);
+  }
+  console.log(
+    "\n| algorithm | series × 10 panes | values per series-pane | heap per series-pane (B) | engine's estimate (B) | RSS before → after (MiB) | read of all series (ms) |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const cases = [["ddsketch", 1, 10_000], ["ddsketch", 10, 10_000], ["ddsketch", 100, 10_000], [
+    "tdigest",
+    100,
+    1_000,
+  ]] as const;
+  for (const [alg, perPane, series] of cases) {
+    const m = memory(alg, perPane, series);
+    console.log(
+      `| ${alg} | ${series} | ${perPane} | ${Math.round(m.heapPerSeriesPane)} | ${
+        Math.round(m.estimatedPerSeriesPane)
+      } | ${m.rssBeforeMiB.toFixed(0)} → ${m.rssAfterMiB.toFixed(0)} | ${m.readMs.toFixed(0)} |`,
+    );
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Quantile sketches behind one small interface, so a window can hold any of
+ * them per pane and merge panes on read: DDSketch (relative-error
+ * guarantee, the default), t-digest (npm `tdigest`) and an exact store with
+ * a hard cap for small windows.
+ * @module
+ */
+import { DDSketch } from "@datadog/sketches-js";
+// @ts-types="./_tdigest.d.ts"
+import tdigest from "tdigest";
+import type { TDigest } from "./_tdigest.d.ts";
+
+/** One pane's (or one merged window's) quantile state. */
+export interface QuantileSketch {
+  /** Adds a value; returns false when the value was not kept (the exact cap). */
+  add(value: number): boolean;
+  /** Adds everything `other` holds (same algorithm and settings). */
+  merge(other: QuantileSketch): void;
+  /** The value at quantile `q` in [0, 1]; `undefined` when empty. */
+  quantile(q: number): number | undefined;
+  /** Values added (exact: kept). */
+  readonly count: number;
+  /** Approximate bytes held. */
+  bytes(): number;
+}
+
+/** Settings of a sketch. */
+export type SketchSpec =
+  | { algorithm: "ddsketch"; relativeAccuracy: number }
+  | { algorithm: "tdigest"; compression: number }
+  | { algorithm: "exact"; maxSamples: number };
+
+/**
+ * Builds an empty sketch.
+ *
+ * @example A DDSketch with 1% relative accuracy
+ * ```ts
+ * const s = createSketch({ algorithm: "ddsketch", relativeAccuracy: 0.01 });
+ * for (let i = 1; i <= 100; i++) s.add(i);
+ * s.quantile(0.5); // within 1% of 50
+ * ```
+ */
+export function createSketch(spec: SketchSpec): QuantileSketch {
+  switch (spec.algorithm) {
+    case "ddsketch":
+      return new DDSketchQuantiles(spec.relativeAccuracy);
+    case "tdigest":
+      return new TDigestQuantiles(spec.compression);
+    case "exact":
+      return new ExactQuantiles(spec.maxSamples);
+  }
+}
+
+/** Bytes per JS object header and per array slot, for the estimates. */
+const OBJECT_BYTES = 64;
+
+/**
+ * Values a DDSketch pane keeps raw before it builds its sketch. A pane of a
+ * few values (a 30 s source in a 30 s pane holds one) then costs 8 bytes a
+ * value instead of a sketch's dense bins (1–4 KiB): see docs/PERFORMANCE.md.
+ * Answers are the same: quantiles always come from a sketch.
+ */
+export const DDSKETCH_BUFFER = 128;
+
+class DDSketchQuantiles implements QuantileSketch {
+  readonly #accuracy: number;
+  #s?: DDSketch;
+  #buf: Float64Array | undefined;
+  #n = 0;
+  constructor(relativeAccuracy: number) {
+    this.#accuracy = relativeAccuracy;
+  }
+  #sketch(): DDSketch {
+    if (!this.#s) {
+      this.#s = new DDSketch({ relativeAccuracy: this.#accuracy });
+      for (let i = 0; i < this.#n; i++) this.#s.accept(this.#buf![i]);
+      this.#buf = undefined;
+      this.#n = 0;
+    }
+    return this.#s;
+  }
+  add(value: number): boolean {
+    if (this.#s) {
+      this.#s.accept(value);
+      return true;
+    }
+    if (this.#n === DDSKETCH_BUFFER) {
+      this.#sketch().accept(value);
+      return true;
+    }
+    if (!this.#buf || this.#n === this.#buf.length) {
+      const next = new Float64Array(Math.min(DDSKETCH_BUFFER, Math.max(4, this.#n * 2)));
+      if (this.#buf) next.set(this.#buf);
+      this.#buf = next;
+    }
+    this.#buf[this.#n++] = value;
+    return true;
+  }
+  merge(other: QuantileSketch): void {
+    const o = other as DDSketchQuantiles;
+    if (o.#s) {
+      if (o.#s.count > 0) this.#sketch().merge(o.#s);
+      return;
+    }
+    for (let i = 0; i < o.#n; i++) this.add(o.#buf![i]);
+  }
+  quantile(q: number): number | undefined {
+    if (this.count === 0) return undefined;
+    const s = this.#sketch();
+    // The sketch's bins are relative to the value; its exact min and max bound it.
+    return Math.min(s.max, Math.max(s.min, s.getValueAtQuantile(q)));
+  }
+  get count(): number {
+    return this.#s ? this.#s.count : this.#n;
+  }
+  bytes(): number {
+    if (!this.#s) return OBJECT_BYTES + (this.#buf?.byteLength ?? 0);
+    const bins = this.#s.store.bins.length + this.#s.negativeStore.bins.length;
+    return 3 * OBJECT_BYTES + 8 * bins;
+  }
+}
+
+class TDigestQuantiles implements QuantileSketch {
+  readonly #t: TDigest;
+  constructor(compression: number) {
+    this.#t = new tdigest.TDigest(1 / compression);
+  }
+  add(value: number): boolean {
+    this.#t.push(value);
+    return true;
+  }
+  merge(other: QuantileSketch): void {
+    const cs = (other as TDigestQuantiles).#t.toArray();
+    if (cs.length === 0) return;
+    this.#t.push_centroid(cs);
+    // Centroids arrive sorted, the worst order for a t-digest: recompress (it shuffles).
+    this.#t.compress();
+  }
+  quantile(q: number): number | undefined {
+    if (this.#t.n === 0) return undefined;
+    return this.#t.percentile(q);
+  }
+  get count(): number {
+    return this.#t.n;
+  }
+  bytes(): number {
+    // A red-black tree node plus a centroid object each (measured ~200 bytes together).
+    return OBJECT_BYTES + 200 * this.#t.size();
+  }
+}
+
+/** Keeps every value up to `max`; beyond, values are refused (and counted by the caller). */
+class ExactQuantiles implements QuantileSketch {
+  #values: number[] = [];
+  #sorted = true;
+  readonly #max: number;
+  constructor(max: number) {
+    this.#max = max;
+  }
+  add(value: number): boolean {
+    if (this.#values.length >= this.#max) return false;
+    const n = this.#values.length;
+    if (n > 0 && value < this.#values[n - 1]) this.#sorted = false;
+    this.#values.push(value);
+    return true;
+  }
+  merge(other: QuantileSketch): void {
+    for (const v of (other as ExactQuantiles).#values) if (!this.add(v)) return;
+  }
+  quantile(q: number): number | undefined {
+    if (this.#values.length === 0) return undefined;
+    if (!this.#sorted) {
+      this.#values.sort((a, b) => a - b);
+      this.#sorted = true;
+    }
+    return exactQuantile(this.#values, q);
+  }
+  get count(): number {
+    return this.#values.length;
+  }
+  bytes(): number {
+    return OBJECT_BYTES + 8 * this.#values.length;
+  }
+}
+
+/**
+ * The value at rank `floor(q * (n - 1))` of sorted `values` (the lower
+ * nearest rank; DDSketch uses the same rank, so errors compare like for like).
+ */
+export function exactQuantile(sorted: ArrayLike<number>, q: number): number {
+  return sorted[Math.floor(q * (sorted.length - 1))];
+}

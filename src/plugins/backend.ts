@@ -1,0 +1,64 @@
+/**
+ * What a running plugin is to its supervisor: a backend that starts,
+ * collects and stops. A `fatal` outcome means the backend is dead (killed
+ * on timeout, crashed, flooded its output) and must be restarted.
+ * @module
+ */
+import {
+  limitLineErrors,
+  type OutputFormat,
+  parseJsonSamples,
+  parseOutput,
+  type SampleInput,
+} from "../core/mod.ts";
+
+/** What one collection produced. */
+export interface CollectOutcome {
+  samples: SampleInput[];
+  /** Per-item problems (a bad line, an exception in collect). */
+  errors: string[];
+  /** Set when the backend died; the supervisor restarts it. */
+  fatal?: string;
+}
+
+/** A running plugin. */
+export interface Backend {
+  /** Starts under `signal`; rejects with a message when the plugin cannot start. */
+  start(signal: AbortSignal): Promise<void>;
+  collect(signal: AbortSignal): Promise<CollectOutcome>;
+  /** Stops and waits until the process is reaped. Safe to call twice. */
+  stop(): Promise<void>;
+  readonly pid: number | undefined;
+  /** Whether a process is running (a once-mode exec plugin is always "alive"). */
+  readonly alive: boolean;
+}
+
+/** Turns what a plugin printed into samples and per-line errors. */
+export function parsePluginOutput(
+  text: string,
+  format: "auto" | OutputFormat,
+): { samples: SampleInput[]; errors: string[] } {
+  const parsed = parseOutput(text, format);
+  return { samples: parsed.samples, errors: lineErrors(parsed.errors, parsed.format) };
+}
+
+/** Checks the samples a module plugin returned (through the JSON sample parser). */
+export function checkReturnedSamples(
+  samples: unknown,
+): { samples: SampleInput[]; errors: string[] } {
+  if (!Array.isArray(samples)) {
+    return { samples: [], errors: ["collect() must return an array of samples"] };
+  }
+  const parsed = parseJsonSamples(samples.map((s) => JSON.stringify(s ?? null)).join("\n"));
+  return {
+    samples: parsed.samples,
+    errors: lineErrors(parsed.errors, "json").map((e) => e.replace(/^json output line/, "sample")),
+  };
+}
+
+function lineErrors(errors: { line: number; message: string }[], format: string): string[] {
+  const { shown, moreLines } = limitLineErrors(errors);
+  const out = shown.map((e) => `${format} output line ${e.line}: ${e.message}`);
+  if (moreLines > 0) out.push(`${format} output: ... and ${moreLines} more invalid lines`);
+  return out;
+}

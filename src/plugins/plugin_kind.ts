@@ -1,0 +1,116 @@
+/**
+ * The `plugin` source kind: `type = "plugin"`, `plugin = "<name>"`, its
+ * options, and what the operator allows it.
+ * @module
+ */
+import { z } from "zod";
+import { isSecretKey, zDuration } from "../config/mod.ts";
+import type { SourceKind } from "../core/mod.ts";
+import { selfExec } from "../runtime/mod.ts";
+import { type PluginEnvironment, PluginSource } from "./plugin_source.ts";
+
+const grant = z.union([z.boolean(), z.array(z.string().min(1))]);
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The `plugin` kind's own fields. */
+export const pluginFields = {
+  /** The plugin's name (from its `plugin.toml`). */
+  plugin: z.string().min(1),
+  /** Options passed to the plugin, checked against its manifest's `[options]`. */
+  options: z.record(z.string(), z.unknown()).default({}),
+  /** What the operator allows; the plugin gets the intersection with its manifest. Keys left out keep the manifest's request. */
+  permissions: z.strictObject({
+    net: grant.optional(),
+    read: grant.optional(),
+    env: grant.optional(),
+    write: grant.optional(),
+    run: grant.optional(),
+    sys: grant.optional(),
+  }).optional(),
+  /**
+   * Module plugins: `process` (a supervised host process, the default) or `worker` (a Worker of
+   * the collector: faster, but a busy or memory-hungry plugin can hang or kill Sextant on Deno;
+   * needs `trusted = true`). @default {"process"}
+   */
+  isolation: z.enum(["process", "worker"]).default("process"),
+  /** Run without a sandbox where none can be enforced (module plugins on Bun). @default {false} */
+  trusted: z.boolean().default(false),
+  /** Variables set for exec and python plugins. */
+  env: z.record(z.string().regex(ENV_NAME, { message: "expected a variable name" }), z.string())
+    .default({}),
+  /** MiB: V8 heap of a module plugin's host; address space (prlimit) of an exec or python plugin. @default {256} */
+  memory_limit: z.number().int().min(16).default(256),
+  /** Bytes a plugin may print for one collection (and the longest protocol line). @default {1048576} */
+  max_output: z.number().int().min(1024).default(1_048_576),
+  /** Time between SIGTERM and SIGKILL. @default {2000} (ms) */
+  kill_grace: zDuration().default(2000),
+  /** How often a module plugin's host must answer a ping; 0 disables. @default {5000} (ms) */
+  heartbeat: zDuration({ min: 0 }).default(5000),
+  /** First delay before a restart; doubles per failure. @default {1000} (ms) */
+  restart_backoff: zDuration({ min: 1 }).default(1000),
+  /** Longest delay before a restart. @default {300000} (ms) */
+  restart_backoff_max: zDuration({ min: 1 }).default(300_000),
+  /** Failures in a row before the plugin is quarantined; 0 never quarantines. @default {10} */
+  max_restarts: z.number().int().min(0).default(10),
+  /** Reload when the plugin's files change. @default {true} */
+  watch: z.boolean().default(true),
+};
+
+/** The validated `plugin` fields. */
+export type PluginFields = z.output<z.ZodObject<typeof pluginFields>>;
+
+/**
+ * Builds the `plugin` kind for a set of plugin directories.
+ *
+ * @example
+ * ```ts
+ * const kind = createPluginKind({ directories: ["./plugins"], baseDir: cwd, self: selfExec() });
+ * ```
+ */
+export function createPluginKind(ctx?: PluginEnvironment): SourceKind<PluginFields> {
+  return {
+    type: "plugin",
+    description:
+      "Runs a plugin from plugin_directories: a sandboxed TypeScript module, an executable or a Python module",
+    fields: pluginFields,
+    check(config) {
+      if (config.isolation === "worker" && !config.trusted) {
+        return [{
+          path: ["isolation"],
+          message:
+            `isolation = "worker" runs the plugin inside the collector, where a hang or memory exhaustion cannot be contained; it needs trusted = true`,
+        }];
+      }
+      if (config.restart_backoff > config.restart_backoff_max) {
+        return [{
+          path: ["restart_backoff"],
+          message:
+            `restart_backoff (${config.restart_backoff} ms) must not exceed restart_backoff_max (${config.restart_backoff_max} ms)`,
+        }];
+      }
+      return [];
+    },
+    secrets(config) {
+      const out = Object.entries(config.env).filter(([k, v]) => isSecretKey(k) && v !== "")
+        .map(([, v]) => v);
+      for (const [k, v] of Object.entries(config.options)) {
+        if (isSecretKey(k) && typeof v === "string" && v !== "") out.push(v);
+      }
+      return out;
+    },
+    create(config, deps) {
+      return new PluginSource(
+        config,
+        deps,
+        ctx ?? {
+          directories: [],
+          baseDir: deps.baseDir,
+          self: selfExec(),
+        },
+      );
+    },
+  };
+}
+
+/** The kind for validation (plugins are found when a source is created with a context). */
+export const pluginKind: SourceKind<PluginFields> = createPluginKind();
