@@ -407,6 +407,7 @@ export class Agent {
     this.#refuseNew = true;
     this.pipeline.shrink();
     if (level !== "hard") return;
+    if (this.#dropLargestAggregate()) return;
     let largest: SourceRunner | undefined;
     for (const r of this.#runners.values()) {
       if (!largest || r.status().series > largest.status().series) largest = r;
@@ -422,6 +423,27 @@ export class Agent {
       source: largest.config.name,
       series,
     });
+  }
+
+  /**
+   * Drops the state of the aggregation rule holding the most bytes: the rule
+   * set without it, then with it again, so that it alone starts empty.
+   */
+  #dropLargestAggregate(): boolean {
+    const engine = this.aggregation.engine;
+    const largest = engine.stats().filter((r) => r.series > 0)
+      .sort((a, b) => b.bytes - a.bytes)[0];
+    if (!largest) return false;
+    const rules = engine.rules;
+    engine.reconfigure(rules.filter((r) => r.id !== largest.rule));
+    engine.reconfigure(rules);
+    this.#droppedStates++;
+    this.#log.error("memory above the hard limit: dropped the largest aggregation state", {
+      rule: largest.rule,
+      series: largest.series,
+      bytes: largest.bytes,
+    });
+    return true;
   }
 
   /** Names of the enabled sources. */

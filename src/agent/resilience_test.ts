@@ -301,3 +301,42 @@ Deno.test("agent reports pool waiters from a source's details in the bottlenecks
     await agent.stop();
   }
 });
+
+Deno.test("agent drops the largest aggregation state above the hard memory limit, and reports it", async () => {
+  const mem = { rss: 100 };
+  const { agent, clock, b, lines } = setup([{
+    name: "api",
+    interval: "100ms",
+    breaker: { enabled: false },
+  }], {
+    limits: { hard_memory: 1000, check_interval: "1s" },
+    aggregators: [
+      { source: "api.v", type: "stats", stats: ["count"], window: "1h" },
+      { source: "api.v", type: "stats", stats: ["max", "min"], window: "1h" },
+    ],
+  }, mem);
+  b("api").series = 20;
+  await agent.start();
+  try {
+    await clock.advance(500);
+    const before = agent.status().aggregators;
+    assertEquals(before.map((r) => r.series), [20, 20]);
+    mem.rss = 5000;
+    b("api").fail = true; // nothing refills the windows after the drop
+    await clock.advance(500); // the check at 1000
+    const after = agent.status().aggregators;
+    const dropped = after.findIndex((r) => r.series === 0);
+    assert(dropped >= 0, JSON.stringify(after));
+    assertEquals(after.filter((r) => r.series === 20).length, 1, "only the largest is dropped");
+    assert(
+      lines.some((l) => /ERROR .*dropped the largest aggregation state rule=\S+ series=20/.test(l)),
+      lines.join("\n"),
+    );
+    mem.rss = 100;
+    b("api").fail = false;
+    await clock.advance(1000);
+    assertEquals(agent.status().aggregators[dropped].series, 20, "the rule fills again");
+  } finally {
+    await agent.stop();
+  }
+});

@@ -57,7 +57,7 @@ export const agentSettingsSchema = z.strictObject({
 export const limitsSchema = z.strictObject({
   /** Above it, new series are refused and buffers shrink. Unset: no soft limit. */
   soft_memory: zBytes().optional(),
-  /** Above it, the largest state (the source with the most series) is dropped and reported. */
+  /** Above it, the largest state is dropped and reported: the aggregation rule holding the most bytes, else the source with the most series. */
   hard_memory: zBytes().optional(),
   /** What is measured: resident set size or the JS heap in use. */
   measure: z.enum(["rss", "heap"]).default("rss"),
