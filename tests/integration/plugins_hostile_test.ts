@@ -355,9 +355,14 @@ exit 139
       const whenOpened = await runs();
       await waitFor(() => bad().skipped_open >= 1, "a tick skipped while open", 30_000);
       assertEquals(await runs(), whenOpened, "the plugin ran while its breaker was open");
-      assertMatch(
-        await t.metrics(),
-        /^sextant_source_breaker_state\{source="bad",type="plugin"\} 2$/m,
+      // Self-metric gauges are refreshed at most once a second: wait for a snapshot after the trip.
+      await waitFor(
+        async () =>
+          /^sextant_source_breaker_transitions_total\{source="bad",type="plugin"\} [1-9]/m.test(
+            await t.metrics(),
+          ),
+        "the breaker transition in the self-metrics",
+        10_000,
       );
       await Deno.writeTextFile(join(root, "secret.txt.ok"), "");
       await waitFor(() => bad().breaker?.state === "closed", "the breaker to close", 30_000);
