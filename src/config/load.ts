@@ -13,6 +13,7 @@ import { interpolateLayer } from "./interpolate.ts";
 import { type Layer, parseLayer } from "./layer.ts";
 import { Locator, mergeLayers } from "./merge.ts";
 import { formatPath } from "./path.ts";
+import { type CheckView, salvage, WHOLE } from "./salvage.ts";
 import type { Path } from "./positions.ts";
 
 /** A problem found by a cross-field check. */
@@ -33,8 +34,12 @@ export interface LoadOptions<T> {
   /** Schema of the whole document. */
   schema: z.ZodType<T>;
   platform: Pick<Platform, "readFile" | "readTextFile" | "readDir" | "stat" | "cwd" | "env">;
-  /** Cross-field checks, run only when the schema passed; paths are document paths. */
-  check?: (config: T) => ConfigIssue[];
+  /**
+   * Cross-field checks; paths are document paths. When the schema failed, they
+   * run on the parts that validated (see {@linkcode CheckView}), so that one
+   * run reports every error.
+   */
+  check?: (config: T, view: CheckView) => ConfigIssue[];
 }
 
 /** What {@linkcode loadConfig} found. */
@@ -139,7 +144,7 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
       errors.push(new ConfigError({ file: first, line: 1, col: 1, path: "" }, TOO_MANY));
     } else if (parsed.success) {
       config = parsed.data;
-      for (const issue of opts.check?.(parsed.data) ?? []) {
+      for (const issue of opts.check?.(parsed.data, WHOLE) ?? []) {
         report(issue.path, issue.path, issue.message, issue.severity === "warning");
       }
     } else {
@@ -148,6 +153,16 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
       for (const p of describeIssues(parsed.error.issues, opts.schema, merged.doc)) {
         if (!taken.has(where(locator.locate(p.at), formatPath(p.path)))) {
           report(p.path, p.at, p.message);
+        }
+      }
+      // The checks across fields, on what did validate.
+      const partial = opts.check
+        ? await salvage(opts.schema, merged.doc, parsed.error.issues)
+        : undefined;
+      for (const issue of partial ? opts.check!(partial.data, partial.view) : []) {
+        const path = partial!.original(issue.path);
+        if (!taken.has(where(locator.locate(path), formatPath(path)))) {
+          report(path, path, issue.message, issue.severity === "warning");
         }
       }
     }
