@@ -126,8 +126,8 @@ export async function salvage<T>(
 const GONE = Symbol("removed");
 
 function viewOf(work: unknown, removed: Path[], original: (p: Path) => Path): CheckView {
-  const lostBelow = (parent: Path) =>
-    removed.some((p) => p.length === parent.length + 1 && parent.every((s, i) => p[i] === s));
+  const parents = new Set(removed.map((p) => JSON.stringify(p.slice(0, -1))));
+  const lostBelow = (parent: Path) => parents.has(JSON.stringify(parent));
   const known = (path: Path): boolean => {
     if (path.length === 0) return true;
     const parent = path.slice(0, -1);
