@@ -302,7 +302,7 @@ export class SourceRunner {
       maxSamples: this.config.max_series ?? 10_000,
       redact: (t) => this.#redactor.redact(t),
     });
-    const t0 = performance.now();
+    const t0 = this.#clock.monotonic();
     let timedOut = false;
     try {
       if (!this.#started) await this.#start(signal);
@@ -312,7 +312,7 @@ export class SourceRunner {
       acc.addError(timedOut ? signal.reason : err);
     }
     acc.close();
-    const durationMs = performance.now() - t0;
+    const durationMs = this.#clock.monotonic() - t0;
     const failed = timedOut || (acc.errors.length > 0 && acc.samples.length === 0);
     this.#record(acc, durationMs, timedOut, failed);
     return {
