@@ -340,6 +340,12 @@ Deno.test("cli run keeps collecting while sources are unreachable, hang or print
   const dead = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const deadPort = (dead.addr as Deno.NetAddr).port;
   dead.close(); // nothing listens there any more
+  // Intervals (and so timeouts) of the sources that must succeed or fail on their own merits are
+  // derived from how long a spawn takes on this machine now, so that load does not turn them into
+  // timeouts. A unique `sleep` argument finds this test's hanging child, and no one else's.
+  const spawnMs = await slowestSpawn(3);
+  const unit = Math.max(100, Math.ceil(spawnMs * 5));
+  const sleepArg = `30.${String(Math.random()).slice(2, 8)}`;
   const file = await tempFile(
     "bad_sources.toml",
     `[custom_metrics.agent]
@@ -356,12 +362,12 @@ listen = "127.0.0.1:0"
 name = "unreachable"
 type = "http"
 url = "http://127.0.0.1:${deadPort}/health"
-interval = "100ms"
+interval = "${unit}ms"
 
 [[custom_metrics.sources]]
 name = "hangs"
 type = "command"
-command = ["sleep", "30"]
+command = ["sleep", "${sleepArg}"]
 interval = "300ms"
 timeout = "150ms"
 
@@ -369,14 +375,14 @@ timeout = "150ms"
 name = "garbage"
 type = "command"
 command = ["sh", "-c", "printf 'not a metric {{{\\\\n'"]
-interval = "100ms"
+interval = "${unit}ms"
 
 [[custom_metrics.sources]]
 name = "good"
 type = "command"
 command = ["sh", "-c", "echo 7"]
 format = "number"
-interval = "50ms"
+interval = "${unit}ms"
 `,
   );
   const stop = new AbortController();
@@ -402,10 +408,14 @@ interval = "50ms"
       async () => {
         const st = await (await fetch(`${admin}/status`)).json();
         const m = new Map<string, S>(st.sources.map((s: S) => [s.name, s]));
-        return m.get("hangs")!.timeouts >= 2 && m.get("good")!.collections >= 10 ? m : undefined;
+        const ran = (n: string) => m.get(n)!.last_errors.length > 0 || m.get(n)!.state === "ok";
+        return m.get("hangs")!.timeouts >= 2 && m.get("good")!.collections >= 10 &&
+            ran("garbage") && ran("unreachable")
+          ? m
+          : undefined;
       },
       "every source to have run",
-      15_000,
+      30_000,
     );
     assertEquals(byName.get("good")!.state, "ok");
     assertEquals(byName.get("hangs")!.state, "failed");
@@ -416,8 +426,8 @@ interval = "50ms"
       byName.get("unreachable")!.last_errors[0].message,
       `127.0.0.1:${deadPort}`,
     );
-    // "good" runs every 50 ms with a 50 ms timeout: on a loaded machine one run may time out and
-    // clear its series until the next one, so wait for a scrape that follows a good run.
+    // A load spike longer than five spawns can still time a run of "good" out, which clears its
+    // series until the next run: wait for a scrape that follows a good run.
     const body = await waitFor(async () => {
       const t = await (await fetch(metrics)).text();
       return /^good_value 7$/m.test(t) ? t : undefined;
@@ -430,9 +440,16 @@ interval = "50ms"
   }
   assertEquals(await running, EXIT.OK);
   assert(!a.errText().includes("    at "), "no stack traces in the log");
-  // No zombie or orphan `sleep 30` from the hanging source.
-  const ps = new Deno.Command("pgrep", { args: ["-f", "^sleep 30$"] }).outputSync();
-  assertEquals(new TextDecoder().decode(ps.stdout).trim(), "");
+  // No zombie or orphan `sleep` from the hanging source (a leaked one would live for 30 s).
+  const pattern = `^sleep ${sleepArg.replace(".", "\\.")}$`;
+  await waitFor(
+    () => {
+      const ps = new Deno.Command("pgrep", { args: ["-f", pattern] }).outputSync();
+      return new TextDecoder().decode(ps.stdout).trim() === "" || undefined;
+    },
+    `no process left matching ${pattern}`,
+    5_000,
+  );
 });
 
 Deno.test("cli validate catches the admin API on the default Prometheus port, and allows other hosts", async () => {
@@ -568,3 +585,14 @@ expression = "2 * fine.value.sum"
   assertMatch(p.text(), /^fine_value_count_value\{window="1m"\} 1$/m);
   assertMatch(p.text(), /^fine_value_p99\{window="5m"\} 5$/m);
 });
+
+/** The longest of `n` runs of `sh -c "echo 7"`, in ms. */
+async function slowestSpawn(n: number): Promise<number> {
+  let worst = 0;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await new Deno.Command("sh", { args: ["-c", "echo 7"], stdout: "null" }).output();
+    worst = Math.max(worst, performance.now() - t0);
+  }
+  return worst;
+}
