@@ -150,7 +150,14 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
     } else {
       // An out-of-range integer was reported while parsing; zod's view of its rounded value adds nothing.
       const taken = new Set(errors.map((e) => where(e, e.path)));
-      for (const p of describeIssues(parsed.error.issues, opts.schema, merged.doc)) {
+      for (
+        const p of describeIssues(
+          parsed.error.issues,
+          opts.schema,
+          merged.doc,
+          (t) => masker.redact(t),
+        )
+      ) {
         if (!taken.has(where(locator.locate(p.at), formatPath(p.path)))) {
           report(p.path, p.at, p.message);
         }
