@@ -80,6 +80,10 @@ Deno.test("cli run reloads on file changes, SIGHUP and POST /reload while sample
     const steady = async () => (await status()).sources.find((s) => s.name === "steady")!;
     const scrape = async () => await (await fetch(metrics)).text();
     await waitFor(async () => (await scrape()).includes("steady_value 7"), "first samples");
+    // A runner logs "source started" once, at its first run: a rebuilt one would log it again.
+    const starts = (name: string) =>
+      a.err.filter((l) => l.includes("source started") && l.includes(`source.${name}`)).length;
+    await waitFor(() => starts("steady") === 1, "steady's start");
 
     // 1. A new file in conf.d adds a source; the unchanged one keeps its runner.
     const before = (await steady()).collections;
@@ -90,7 +94,9 @@ Deno.test("cli run reloads on file changes, SIGHUP and POST /reload while sample
     }, "the file reload");
     assertEquals(added.config.last_reload!.trigger, "file");
     assertEquals(added.config.last_reload!.changes!.unchanged, ["steady"]);
-    assert((await steady()).collections >= before, "the unchanged source's runner was replaced");
+    // Its count goes on from where it was (a new runner would start at 0), and it started once.
+    await waitFor(async () => (await steady()).collections > before, "steady collects on");
+    assertEquals(starts("steady"), 1, "the unchanged source's runner was replaced");
     await waitFor(async () => (await scrape()).includes("added_value 3"), "the added source");
 
     // 2. A changed source is rebuilt with its new config.
