@@ -149,6 +149,25 @@ Deno.test("cli run reloads on file changes, SIGHUP and POST /reload while sample
       async () => (await steady()).collections > collections,
       "steady keeps collecting",
     );
+
+    // 6. A secret file read with ${file:...} (outside every config directory) is watched too.
+    await Deno.mkdir(`${dir}/secrets`);
+    await Deno.writeTextFile(`${dir}/secrets/num.txt`, "4711\n");
+    await Deno.writeTextFile(
+      `${dir}/conf.d/secret.toml`,
+      EXTRA(0).replace('"echo 0"', `"echo \${file:${dir}/secrets/num.txt}"`),
+    );
+    await waitFor(async () => (await scrape()).includes("added_value 4711"), "the secret's value");
+    const reloads = (await status()).config.reloads.success;
+    await Deno.writeTextFile(`${dir}/secrets/num.txt`, "4712\n");
+    await waitFor(async () => (await scrape()).includes("added_value 4712"), "the new secret");
+    const last = await status();
+    assertEquals([last.config.reloads.success, last.config.last_reload!.trigger], [
+      reloads + 1,
+      "file",
+    ]);
+    assertEquals(last.config.last_reload!.changes!.changed, ["added"]);
+    assertEquals(starts("steady"), 1, "steady's runner survived every reload");
   } catch (err) {
     console.error(a.err.join("\n"));
     throw err;

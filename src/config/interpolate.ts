@@ -115,6 +115,8 @@ export interface Interpolated {
   errors: ConfigError[];
   /** Substituted values from the environment or files, unless their variable is public. */
   secrets: string[];
+  /** Absolute paths of the `${file:...}` references, read or not (a reload watches them). */
+  files: string[];
 }
 
 /**
@@ -229,7 +231,7 @@ export async function interpolateLayer(
   };
 
   const doc = walk(layer.doc, []) as Record<string, unknown>;
-  return { layer: { ...layer, doc }, errors, secrets };
+  return { layer: { ...layer, doc }, errors, secrets, files: [...files.keys()] };
 }
 
 /** Calls `fn` with every string value below `value`. */

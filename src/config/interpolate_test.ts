@@ -156,3 +156,15 @@ Deno.test("interpolation masks a whole interpolated value quoted in an error, UR
   });
   assert(!long.messages[0].includes("sss"), long.messages[0]);
 });
+
+Deno.test("interpolation hands the secret files it read, or tried to, to the reload watch", async () => {
+  const r = await loadFiles({
+    "a.toml": "[custom_metrics]\n" +
+      HTTP("https://h/", 'headers = { A = "${file:s/tok.txt}", B = "${file:/nonexistent/x}" }\n'),
+    "s/tok.txt": "tok-4711\n",
+  }, { load: ["a.toml"] });
+  assertEquals(
+    r.watch.files.sort(),
+    [`${r.dir}/a.toml`, `${r.dir}/s/tok.txt`, "/nonexistent/x"].sort(),
+  );
+});

@@ -53,7 +53,7 @@ export interface LoadResult<T> {
   warnings: ConfigError[];
   /** Files actually read, includes and bases too (an embedded default is not a file). */
   files: string[];
-  /** Absolute paths to watch for reload: every file read, and every directory a glob read. */
+  /** Absolute paths to watch for reload: every file read (secret files too), and every directory a glob read. */
   watch: { files: string[]; dirs: string[] };
   /** Values interpolated from the environment or files: secrets to register with the redactor. */
   secrets: string[];
@@ -118,6 +118,7 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
     );
     errors.push(...r.errors);
     secrets.push(...r.secrets);
+    watchFiles.push(...r.files);
     accepted.push(r.layer);
   }
   const merged = mergeLayers(accepted);
