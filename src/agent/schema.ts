@@ -9,6 +9,7 @@ import {
   type CheckView,
   commonSourceFields,
   type ConfigIssue,
+  formatPath,
   splitListen,
   WHOLE,
   zBreakerFields,
@@ -174,9 +175,9 @@ export function checkDocument(
     if (first !== undefined) {
       issues.push({
         path: [...base, "name"],
-        message: `duplicate source name ${
-          JSON.stringify(s.name)
-        } (first used by sources[${first}])`,
+        message: `duplicate source name ${JSON.stringify(s.name)} (first used by sources[${
+          view.original([...CM, "sources", first])[2]
+        }])`,
       });
     } else names.set(s.name, i);
     if (s.name === "sextant") {
@@ -225,7 +226,7 @@ export function checkDocument(
     if (!view.known(at)) return;
     const path = cm.exporters ? ["custom_metrics", "exporters", i, "listen"] : ["custom_metrics"];
     const what = cm.exporters
-      ? `custom_metrics.exporters[${i}].listen`
+      ? formatPath(view.original([...CM, "exporters", i, "listen"]))
       : `the default Prometheus exporter (${e.listen})`;
     listeners.push({ path, listen: e.listen, what });
   });

@@ -179,3 +179,44 @@ listn = "127.0.0.1:9500"
   );
   assertEquals(r.warnings, []);
 });
+
+Deno.test("schema makes up no cross-field error from a string whose interpolation failed", async () => {
+  // Both names would be "api" with the variables unset: not a duplicate anyone wrote. The
+  // duplicate "s" is real.
+  const r = await validateText(`[[custom_metrics.sources]]
+name = "api\${SEXTANT_TEST_UNSET_A}"
+type = "t"
+[[custom_metrics.sources]]
+name = "api\${SEXTANT_TEST_UNSET_B}"
+type = "t"
+[[custom_metrics.sources]]
+name = "s"
+type = "t"
+[[custom_metrics.sources]]
+name = "s"
+type = "t"
+`);
+  assertEquals(r.errors.map((e) => e.replace(/ \(use .*/, "")), [
+    "a.toml:2:1: custom_metrics.sources[0].name: environment variable SEXTANT_TEST_UNSET_A is not set",
+    "a.toml:5:1: custom_metrics.sources[1].name: environment variable SEXTANT_TEST_UNSET_B is not set",
+    'a.toml:11:1: custom_metrics.sources[3].name: duplicate source name "s" (first used by sources[2])',
+  ]);
+});
+
+Deno.test("schema names other items by the index they were written at when one is left out", async () => {
+  const r = await validateText(`[[custom_metrics.exporters]]
+type = "nope"
+[[custom_metrics.exporters]]
+type = "prometheus"
+listen = "127.0.0.1:9600"
+[[custom_metrics.exporters]]
+type = "prometheus"
+name = "b"
+listen = "127.0.0.1:9600"
+`);
+  assertEquals(r.errors.length, 2, r.errors.join("\n"));
+  assertEquals(
+    r.errors[1],
+    "a.toml:9:1: custom_metrics.exporters[2].listen: 127.0.0.1:9600 is already used by custom_metrics.exporters[1].listen",
+  );
+});

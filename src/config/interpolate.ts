@@ -117,6 +117,8 @@ export interface Interpolated {
   secrets: string[];
   /** Absolute paths of the `${file:...}` references, read or not (a reload watches them). */
   files: string[];
+  /** Paths (in the layer) of the strings that could not be interpolated. */
+  failed: Path[];
 }
 
 /**
@@ -130,8 +132,9 @@ export async function interpolateLayer(
 ): Promise<Interpolated> {
   const errors: ConfigError[] = [];
   const secrets: string[] = [];
+  const failed: Path[] = [];
   const fail = (path: Path, message: string) =>
-    errors.push(
+    failed.push(path) && errors.push(
       new ConfigError(
         { file: layer.file, ...layer.positions.nearest(path), path: formatPath(path) },
         message,
@@ -231,7 +234,7 @@ export async function interpolateLayer(
   };
 
   const doc = walk(layer.doc, []) as Record<string, unknown>;
-  return { layer: { ...layer, doc }, errors, secrets, files: [...files.keys()] };
+  return { layer: { ...layer, doc }, errors, secrets, files: [...files.keys()], failed };
 }
 
 /** Calls `fn` with every string value below `value`. */

@@ -22,17 +22,22 @@ export interface CheckView {
   known(path: Path): boolean;
   /** Whether the array or table at `path` lost none of its items or keys. */
   complete(path: Path): boolean;
+  /** The path as the user wrote it (items left out shift indices); for messages naming another item. */
+  original(path: Path): Path;
 }
 
 /** The view of a document that validated as written. */
-export const WHOLE: CheckView = { whole: true, known: () => true, complete: () => true };
+export const WHOLE: CheckView = {
+  whole: true,
+  known: () => true,
+  complete: () => true,
+  original: (path) => path,
+};
 
-/** A salvaged document: its validated data, the view for checks, and paths back to the original. */
+/** A salvaged document: its validated data and the view for checks. */
 export interface Salvaged<T> {
   data: T;
   view: CheckView;
-  /** Maps a path of the salvaged document to the path the user wrote. */
-  original(path: Path): Path;
 }
 
 /** Rounds of "remove what failed, validate again"; each round removes at least one value. */
@@ -45,13 +50,15 @@ interface Issue {
 }
 
 /**
- * Removes what `issues` point at from `doc` and validates again, until the
- * rest validates; `undefined` when it does not within a few rounds.
+ * Removes what `issues` (and `unknown`) point at from `doc` and validates
+ * again, until the rest validates; `undefined` when it does not within a few
+ * rounds.
  */
 export async function salvage<T>(
   schema: z.ZodType<T>,
   doc: Record<string, unknown>,
   issues: readonly Issue[],
+  unknown: readonly Path[] = [],
 ): Promise<Salvaged<T> | undefined> {
   // Each array of the working copy remembers the original index of each of its items.
   const indices = new WeakMap<unknown[], number[]>();
@@ -72,7 +79,11 @@ export async function salvage<T>(
     return out;
   };
 
-  let pending = issues;
+  // Values known to be wrong although they validate (a string whose interpolation failed).
+  let pending: readonly Issue[] = [
+    ...issues,
+    ...unknown.map((path) => ({ code: "unknown", path: [...path] })),
+  ];
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const doomed = new Set<string>();
     const cuts: Path[] = [];
@@ -116,7 +127,7 @@ export async function salvage<T>(
       return undefined;
     }
     if (parsed.success) {
-      return { data: parsed.data, view: viewOf(work, removed, original), original };
+      return { data: parsed.data, view: viewOf(work, removed, original) };
     }
     pending = parsed.error.issues as Issue[];
   }
@@ -138,6 +149,7 @@ function viewOf(work: unknown, removed: Path[], original: (p: Path) => Path): Ch
     whole: false,
     known,
     complete: (path) => known(path) && !lostBelow(original(path)),
+    original,
   };
 }
 
