@@ -26,8 +26,10 @@ export interface RuleStats {
   bytes: number;
   /** Samples that did not count, by reason, since the rule was created. */
   dropped: Record<DropReason, number>;
-  /** Evaluation errors (derived rules), since the rule was created. */
+  /** Evaluation errors (derived rules) and non-finite results, since the rule was created. */
   errors: number;
+  /** The rule's errors at the last read, joined; absent while it has none. */
+  error?: string;
 }
 
 /** A per-rule problem found while reading. */
@@ -47,6 +49,8 @@ export interface ReadOptions {
   /**
    * Include the pane still open at `now` (`sextant once`: a window over the
    * one cycle's samples). Otherwise a window is published once it closed.
+   * Such a read is final: a derived input that has no value is an error at
+   * once, without the grace a running agent gives it.
    * @default {false}
    */
   includeOpen?: boolean;
@@ -69,6 +73,9 @@ interface Series {
   ewma?: { value: number; time: number };
 }
 
+/** `<input>.<stat>`: the name of an aggregate, split into its input and statistic. */
+const AGGREGATE_NAME = /^(.+)\.(p[0-9.]+|min|max|sum|count|avg|stddev|rate|delta|sma|ewma)$/;
+
 /** Fixed cost of a series: its object, key, ring arrays (estimate). */
 const SERIES_BYTES = 240;
 /** Error messages kept per rule and read; the rest are counted in one message. */
@@ -84,6 +91,10 @@ class RuleState {
   dropped: Record<DropReason, number> = { series_cap: 0, late: 0, exact_cap: 0 };
   /** Derived: inputs that had a value at some read (before that, a missing input is not an error). */
   readonly seen = new Set<string>();
+  /** Derived: the time of the rule's first read (its grace for never-seen inputs starts there). */
+  since?: number;
+  /** The errors of the last read, for `/status`. */
+  lastErrors: string[] = [];
   /** The series the last sample went to (runs of one series are common). */
   lastKey?: string;
   lastSeries?: Series;
@@ -299,8 +310,9 @@ export class AggregationEngine {
     };
     for (const state of this.#rules) {
       this.#evict(state, now);
-      if (state.rule.type === "derived") publish(this.#derive(state, now, values, errors));
-      else publish(this.#window(state, now, options.includeOpen === true));
+      if (state.rule.type === "derived") {
+        publish(this.#derive(state, now, values, errors, options.includeOpen === true));
+      } else publish(this.#window(state, now, options.includeOpen === true));
     }
     return { samples, errors };
   }
@@ -380,9 +392,11 @@ export class AggregationEngine {
     now: number,
     values: Map<string, { attributes: Attributes; value: number }[]>,
     errors: AggregateError[],
+    final: boolean,
   ): Sample[] {
     const rule = state.rule;
     if (rule.type !== "derived") return [];
+    state.since ??= now;
     const problems: string[] = [];
     const joinKey = (a: Attributes) => rule.joinOn ? pick(a, rule.joinOn) : omit(a, ["window"]);
     const broadcast = new Map<string, number>();
@@ -391,8 +405,18 @@ export class AggregationEngine {
     for (const name of rule.inputs) {
       const list = values.get(name) ?? [...(this.#latest.get(name)?.values() ?? [])];
       if (list.length === 0) {
-        // Not yet: an aggregate before its first window closed, a source before its first run.
-        if (!state.seen.has(name)) return this.#pending(state);
+        if (!state.seen.has(name)) {
+          // Not yet (an aggregate before its first window closed, a source before its first
+          // run) while within the grace; after it, an input that never came is an error.
+          const grace = this.#grace(state);
+          if (!final && now - state.since < grace) return this.#pending(state);
+          problems.push(
+            `missing input ${JSON.stringify(name)}: no value ${
+              final ? "in this cycle" : `since the rule started (waited ${formatDuration(grace)})`
+            }`,
+          );
+          continue;
+        }
         problems.push(
           `missing input ${JSON.stringify(name)}: no series in the last ${
             formatDuration(rule.idleTtl)
@@ -436,15 +460,7 @@ export class AggregationEngine {
       }
     }
     state.errors += problems.length;
-    for (const message of problems.slice(0, ERRORS_PER_RULE)) {
-      errors.push({ rule: rule.id, message });
-    }
-    if (problems.length > ERRORS_PER_RULE) {
-      errors.push({
-        rule: rule.id,
-        message: `and ${problems.length - ERRORS_PER_RULE} more error(s)`,
-      });
-    }
+    report(state, problems, errors);
     state.series.clear();
     for (const s of out) {
       state.series.set(seriesKey(s.name, s.attributes), {
@@ -463,7 +479,31 @@ export class AggregationEngine {
   /** A derived rule waiting for the first value of an input: no output, no error. */
   #pending(state: RuleState): Sample[] {
     state.series.clear();
+    state.lastErrors = [];
     return [];
+  }
+
+  /**
+   * How long a derived rule waits for the first value of an input:
+   * `idle_ttl`, or twice the window of a rule whose aggregate it reads if
+   * that is longer (its first window must close first).
+   */
+  #grace(state: RuleState): number {
+    const rule = state.rule;
+    if (rule.type !== "derived") return 0;
+    let grace = rule.idleTtl;
+    for (const input of rule.inputs) {
+      const m = AGGREGATE_NAME.exec(input);
+      if (!m) continue;
+      for (const other of this.#rules) {
+        const r = other.rule;
+        if (r.type === "derived" || 2 * r.window <= grace) continue;
+        if (r.name !== undefined ? r.name === m[1] : other.matcher?.test(m[1])) {
+          grace = 2 * r.window;
+        }
+      }
+    }
+    return grace;
   }
 
   /**
@@ -502,9 +542,21 @@ export class AggregationEngine {
         bytes,
         dropped: { ...state.dropped },
         errors: state.errors,
+        ...(state.lastErrors.length > 0 ? { error: state.lastErrors.join("; ") } : {}),
       };
     });
   }
+}
+
+/** Records a rule's problems of one read: the first few as errors, the rest counted in one. */
+function report(state: RuleState, problems: string[], errors: AggregateError[]): void {
+  const id = state.rule.id;
+  const kept = problems.slice(0, ERRORS_PER_RULE);
+  if (problems.length > ERRORS_PER_RULE) {
+    kept.push(`and ${problems.length - ERRORS_PER_RULE} more error(s)`);
+  }
+  for (const message of kept) errors.push({ rule: id, message });
+  state.lastErrors = kept;
 }
 
 function sample(

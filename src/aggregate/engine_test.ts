@@ -316,6 +316,51 @@ Deno.test("engine derived input that had values and went missing is an error", (
   });
 });
 
+Deno.test("engine derived input that never comes is an error after the grace", () => {
+  const engine = engineOf(
+    { type: "derived", name: "miss", expression: "pg.a + pg.nosuch", idle_ttl: "1m" },
+    // An aggregate input: the grace is twice the window of the rule producing it.
+    { source: "pg.a", type: "stats", stats: ["avg"], window: "2m" },
+    { type: "derived", name: "slow", expression: "pg.a.avg + pg.nosuch", idle_ttl: "1m" },
+  );
+  engine.ingest([s("pg.a", 5, 1000)]);
+  assertEquals(engine.read(1000).errors, []); // the rules start: both wait quietly
+  assertEquals(engine.read(MIN).errors, []);
+  let r = engine.read(MIN + 1000);
+  assertEquals(r.errors, [
+    {
+      rule: "miss",
+      message: 'missing input "pg.nosuch": no value since the rule started (waited 1m)',
+    },
+  ]);
+  assertEquals(engine.stats().map((x) => [x.rule, x.errors, x.error]), [
+    ["miss", 1, 'missing input "pg.nosuch": no value since the rule started (waited 1m)'],
+    ["pg.a:stats", 0, undefined],
+    ["slow", 0, undefined],
+  ]);
+  engine.ingest([s("pg.a", 5, 3.5 * MIN)]); // in the window [2m, 4m), and within idle_ttl at 4m
+  r = engine.read(4 * MIN + 1000);
+  assertEquals(r.errors.map((e) => [e.rule, e.message]), [
+    ["miss", 'missing input "pg.nosuch": no value since the rule started (waited 1m)'],
+    ["slow", 'missing input "pg.nosuch": no value since the rule started (waited 4m)'],
+  ]);
+  // Once the input appears, the rule computes and its error clears.
+  engine.ingest([s("pg.nosuch", 1, 4 * MIN + 2000)]);
+  r = engine.read(4 * MIN + 3000);
+  assertEquals(table(r.samples), { "miss": 6, "pg.a.avg{window=2m}": 5, "slow": 6 });
+  assertEquals(r.errors, []);
+  assertEquals(engine.stats()[0].error, undefined);
+});
+
+Deno.test("engine derived input without a value is an error at once in a final read (sextant once)", () => {
+  const engine = engineOf({ type: "derived", name: "miss", expression: "pg.a + pg.nosuch" });
+  engine.ingest([s("pg.a", 5, 1000)]);
+  assertEquals(engine.read(2000, { includeOpen: true }), {
+    samples: [],
+    errors: [{ rule: "miss", message: 'missing input "pg.nosuch": no value in this cycle' }],
+  });
+});
+
 Deno.test("engine reconfigure keeps the state of unchanged rules and drops the others", () => {
   const keep = { source: "m", type: "stats", stats: ["count"], window: "1m" };
   const change = { source: "m", type: "stats", stats: ["sum"], window: "1m" };
