@@ -98,8 +98,8 @@ class RuleState {
   /** The series the last sample went to (runs of one series are common). */
   lastKey?: string;
   lastSeries?: Series;
-  /** The last published closed window, reused while nothing in it changed. */
-  cache?: { last: number; samples: Sample[] };
+  /** The last published closed window (and its errors), reused while nothing in it changed. */
+  cache?: { last: number; samples: Sample[]; problems: string[] };
 
   constructor(rule: ResolvedRule) {
     this.rule = rule;
@@ -264,7 +264,8 @@ export class AggregationEngine {
       else if (s.timestamp >= e.time) {
         const alpha = rule.alpha ??
           1 - Math.pow(0.5, (s.timestamp - e.time) / (rule.halfLife ?? 1));
-        e.value += alpha * (s.value - e.value);
+        // The convex form: `value += alpha * (x - value)` overflows for far-apart huge values.
+        e.value = (1 - alpha) * e.value + alpha * s.value;
         e.time = s.timestamp;
       } else state.dropped.late++;
       return;
@@ -312,7 +313,7 @@ export class AggregationEngine {
       this.#evict(state, now);
       if (state.rule.type === "derived") {
         publish(this.#derive(state, now, values, errors, options.includeOpen === true));
-      } else publish(this.#window(state, now, options.includeOpen === true));
+      } else publish(this.#window(state, now, options.includeOpen === true, errors));
     }
     return { samples, errors };
   }
@@ -335,7 +336,12 @@ export class AggregationEngine {
     }
   }
 
-  #window(state: RuleState, now: number, includeOpen: boolean): Sample[] {
+  #window(
+    state: RuleState,
+    now: number,
+    includeOpen: boolean,
+    errors: AggregateError[],
+  ): Sample[] {
     const rule = state.rule;
     if (rule.type === "derived") return [];
     const windowLabel = formatDuration(rule.window);
@@ -344,11 +350,15 @@ export class AggregationEngine {
       for (const s of state.series.values()) {
         if (s.ewma) out.push(sample(`${s.name}.ewma`, s.ewma.value, s, windowLabel, now, s.unit));
       }
-      return out;
+      return finite(state, out, errors).samples;
     }
     const nowIdx = Math.floor(now / rule.paneWidth);
     const last = includeOpen ? nowIdx : nowIdx - 1;
-    if (!includeOpen && state.cache?.last === last) return state.cache.samples;
+    if (!includeOpen && state.cache?.last === last) {
+      // The same window again: its errors are reported again, but counted once.
+      report(state, state.cache.problems, errors);
+      return state.cache.samples;
+    }
     const first = last - rule.panes + 1;
     const time = includeOpen ? now : (last + 1) * rule.paneWidth;
     const out: Sample[] = [];
@@ -383,8 +393,9 @@ export class AggregationEngine {
         out.push(sample(`${s.name}.${stat}`, v, s, windowLabel, time, unit));
       }
     }
-    if (!includeOpen) state.cache = { last, samples: out };
-    return out;
+    const checked = finite(state, out, errors);
+    if (!includeOpen) state.cache = { last, ...checked };
+    return checked.samples;
   }
 
   #derive(
@@ -546,6 +557,28 @@ export class AggregationEngine {
       };
     });
   }
+}
+
+/**
+ * Leaves out aggregates that are not finite numbers (a sum of huge values
+ * overflows): each is an error of its rule, counted.
+ */
+function finite(
+  state: RuleState,
+  out: Sample[],
+  errors: AggregateError[],
+): { samples: Sample[]; problems: string[] } {
+  const problems: string[] = [];
+  for (const s of out) {
+    if (Number.isFinite(s.value)) continue;
+    problems.push(
+      `${s.name} ${describeAttrs(s.attributes)} is ${s.value}, not a finite number: not exported`,
+    );
+  }
+  const samples = problems.length > 0 ? out.filter((s) => Number.isFinite(s.value)) : out;
+  state.errors += problems.length;
+  report(state, problems, errors);
+  return { samples, problems };
 }
 
 /** Records a rule's problems of one read: the first few as errors, the rest counted in one. */

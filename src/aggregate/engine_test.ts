@@ -361,6 +361,37 @@ Deno.test("engine derived input without a value is an error at once in a final r
   });
 });
 
+Deno.test("engine leaves out non-finite aggregates and counts each as an error once per window", () => {
+  const engine = engineOf(
+    { source: "v", type: "stats", stats: ["sum", "avg", "stddev", "max"], window: "1m" },
+    { source: "v", type: "ewma", alpha: 0.5 },
+  );
+  engine.ingest([s("v", 1e308, 0), s("v", 1e308, 1), s("v", -1e308, 2)]);
+  const message = (stat: string, v: number) =>
+    `v.${stat} {window="1m"} is ${v}, not a finite number: not exported`;
+  let r = engine.read(MIN);
+  // The EWMA stays finite: 0.5 · 1e308 + 0.5 · −1e308.
+  assertEquals(table(r.samples), { "v.max{window=1m}": 1e308, "v.ewma{window=5m}": 0 });
+  const errors = [
+    { rule: "v:stats", message: message("sum", Infinity) },
+    { rule: "v:stats", message: message("avg", Infinity) },
+    { rule: "v:stats", message: message("stddev", NaN) },
+  ];
+  assertEquals(r.errors, errors);
+  // The same window at the next read: the same errors, counted once.
+  r = engine.read(MIN + 1000);
+  assertEquals(r.errors, errors);
+  assertEquals(engine.stats().map((x) => [x.rule, x.errors, x.error]), [
+    ["v:stats", 3, errors.map((e) => e.message).join("; ")],
+    ["v:ewma", 0, undefined],
+  ]);
+  // The next window is empty: no errors, none kept.
+  r = engine.read(2 * MIN);
+  assertEquals(table(r.samples), { "v.ewma{window=5m}": 0 });
+  assertEquals(r.errors, []);
+  assertEquals(engine.stats()[0].error, undefined);
+});
+
 Deno.test("engine reconfigure keeps the state of unchanged rules and drops the others", () => {
   const keep = { source: "m", type: "stats", stats: ["count"], window: "1m" };
   const change = { source: "m", type: "stats", stats: ["sum"], window: "1m" };
