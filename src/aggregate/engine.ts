@@ -73,6 +73,17 @@ interface Series {
   ewma?: { value: number; time: number };
 }
 
+/**
+ * The newest raw value of each series of a metric a derived rule reads, at
+ * most `cap` series (the largest `max_series` of the rules reading it).
+ */
+interface LatestValues {
+  series: Map<string, { attributes: Attributes; value: number; time: number }>;
+  cap: number;
+  /** The derived rules reading the metric: they count the series dropped at the cap. */
+  readers: RuleState[];
+}
+
 /** `<input>.<stat>`: the name of an aggregate, split into its input and statistic. */
 const AGGREGATE_NAME = /^(.+)\.(p[0-9.]+|min|max|sum|count|avg|stddev|rate|delta|sma|ewma)$/;
 
@@ -151,7 +162,7 @@ export class AggregationEngine {
   /** Metric name → the windowed rules whose input matches it. */
   #routes = new Map<string, RuleState[]>();
   /** Metric names derived rules read as raw inputs → latest value per series. */
-  #latest = new Map<string, Map<string, { attributes: Attributes; value: number; time: number }>>();
+  #latest = new Map<string, LatestValues>();
 
   constructor(rules: readonly ResolvedRule[] = []) {
     this.reconfigure(rules);
@@ -191,7 +202,15 @@ export class AggregationEngine {
       this.#rules.flatMap((r) => (r.rule.type === "derived" ? r.rule.inputs : [])),
     );
     for (const name of this.#latest.keys()) if (!wanted.has(name)) this.#latest.delete(name);
-    for (const name of wanted) if (!this.#latest.has(name)) this.#latest.set(name, new Map());
+    for (const name of wanted) {
+      const readers = this.#rules.filter((r) =>
+        r.rule.type === "derived" && r.rule.inputs.includes(name)
+      );
+      const cap = Math.max(...readers.map((r) => r.rule.maxSeries));
+      const latest = this.#latest.get(name);
+      if (latest) Object.assign(latest, { cap, readers });
+      else this.#latest.set(name, { series: new Map(), cap, readers });
+    }
     return { kept, added, dropped: old.map((s) => s.rule.id) };
   }
 
@@ -220,9 +239,12 @@ export class AggregationEngine {
       const latest = this.#latest.get(s.name);
       if (latest) {
         const key = seriesKey(s.name, s.attributes);
-        const prev = latest.get(key);
-        if (!prev || prev.time <= s.timestamp) {
-          latest.set(key, { attributes: s.attributes, value: s.value, time: s.timestamp });
+        const prev = latest.series.get(key);
+        if (!prev && latest.series.size >= latest.cap) {
+          // More series than any rule reading the input may output: bounded, dropped, counted.
+          for (const r of latest.readers) r.dropped.series_cap++;
+        } else if (!prev || prev.time <= s.timestamp) {
+          latest.series.set(key, { attributes: s.attributes, value: s.value, time: s.timestamp });
         }
       }
     }
@@ -330,7 +352,7 @@ export class AggregationEngine {
     }
     if (state.rule.type === "derived") {
       for (const name of state.rule.inputs) {
-        const latest = this.#latest.get(name);
+        const latest = this.#latest.get(name)?.series;
         for (const [key, v] of latest ?? []) if (v.time < limit) latest!.delete(key);
       }
     }
@@ -414,7 +436,7 @@ export class AggregationEngine {
     const joined = new Map<string, Map<string, number>>();
     const keys = new Map<string, Attributes>();
     for (const name of rule.inputs) {
-      const list = values.get(name) ?? [...(this.#latest.get(name)?.values() ?? [])];
+      const list = values.get(name) ?? [...(this.#latest.get(name)?.series.values() ?? [])];
       if (list.length === 0) {
         if (!state.seen.has(name)) {
           // Not yet (an aggregate before its first window closed, a source before its first
@@ -543,7 +565,7 @@ export class AggregationEngine {
         }
       }
       for (const name of state.rule.type === "derived" ? state.rule.inputs : []) {
-        bytes += SERIES_BYTES * (this.#latest.get(name)?.size ?? 0);
+        bytes += SERIES_BYTES * (this.#latest.get(name)?.series.size ?? 0);
       }
       return {
         rule: state.rule.id,

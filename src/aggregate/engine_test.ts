@@ -392,6 +392,25 @@ Deno.test("engine leaves out non-finite aggregates and counts each as an error o
   assertEquals(engine.stats()[0].error, undefined);
 });
 
+Deno.test("engine derived rules hold at most max_series series of each raw input", () => {
+  const rule = { type: "derived", name: "r", expression: "a * 2", max_series: 10 };
+  const batch = (n: number, t: number) =>
+    Array.from({ length: n }, (_, i) => s("a", i, t, { id: String(i) }));
+  const small = engineOf(rule);
+  small.ingest(batch(10, 0));
+  const engine = engineOf(rule);
+  engine.ingest(batch(2000, 0));
+  assertEquals(engine.stats()[0].dropped.series_cap, 1990);
+  // It holds what 10 series take, not 2,000.
+  assertEquals(engine.stats()[0].bytes, small.stats()[0].bytes);
+  const r = engine.read(1000);
+  assertEquals(r.samples.length, 10);
+  assertEquals(r.errors, []);
+  // Series already held keep updating at the cap.
+  engine.ingest([s("a", 100, 2000, { id: "3" })]);
+  assertEquals(table(engine.read(3000).samples)["r{id=3}"], 200);
+});
+
 Deno.test("engine reconfigure keeps the state of unchanged rules and drops the others", () => {
   const keep = { source: "m", type: "stats", stats: ["count"], window: "1m" };
   const change = { source: "m", type: "stats", stats: ["sum"], window: "1m" };
