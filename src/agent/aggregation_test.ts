@@ -269,6 +269,20 @@ expression = "pg.a + pg.nosuch + pg.orders + api_health.latency + host.memory.us
   ]);
 });
 
+Deno.test("agent validation reports an expression nested too deep as a config error", async () => {
+  const { messages } = await load(`${SOURCE}
+[[custom_metrics.aggregators]]
+type = "derived"
+name = "deep"
+expression = "${"(".repeat(20_000)}1${")".repeat(20_000)}"
+`);
+  assertEquals(messages.map((m) => m.replace(/^\d+:\d+: /, "")), [
+    `custom_metrics.aggregators[0].expression: cannot parse "${
+      "(".repeat(80)
+    }...": at column 201: nested deeper than 200 levels; split the expression into rules`,
+  ]);
+});
+
 Deno.test("agent slides windows on its clock between collections and logs rule errors once", async () => {
   const srv = server();
   try {

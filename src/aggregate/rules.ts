@@ -271,7 +271,8 @@ export function checkAggregators(
         refs = references(parseExpression(a.expression));
       } catch (e) {
         if (!(e instanceof ExpressionSyntaxError)) throw e;
-        err("expression", `cannot parse ${JSON.stringify(a.expression)}: ${e.message}`);
+        const text = a.expression.length > 80 ? `${a.expression.slice(0, 80)}...` : a.expression;
+        err("expression", `cannot parse ${JSON.stringify(text)}: ${e.message}`);
       }
       for (const r of refs) {
         if (outputs.has(r)) continue;
