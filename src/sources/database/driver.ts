@@ -109,6 +109,7 @@ export function withSignal<T>(
     p.catch(() => {});
     return Promise.reject(signal.reason);
   }
+  // One promise and one listener per query: no `.finally`, which would cost another promise.
   return new Promise<T>((resolve, reject) => {
     const abort = () => {
       onAbort?.();
@@ -116,6 +117,15 @@ export function withSignal<T>(
       reject(signal.reason);
     };
     signal.addEventListener("abort", abort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", abort);
+        resolve(v);
+      },
+      (err) => {
+        signal.removeEventListener("abort", abort);
+        reject(err);
+      },
+    );
   });
 }

@@ -19,6 +19,20 @@ import {
 /** SQLSTATE classes that mean the session is gone: 08 (connection), 57P01-3 (shutdown). */
 const FATAL_STATE = /^(08...|57P0[123])$/;
 
+/**
+ * Sends a cancel request for a running query. postgres.js's own
+ * `query.cancel()` drops the promise of its cancel connection, so a cancel
+ * that fails (the server or the link went down meanwhile) would be an
+ * unhandled rejection that ends the process; here it is caught.
+ */
+function cancel(q: { cancel(): void }): void {
+  const pending = q as unknown as { canceller?: ((q: unknown) => Promise<void>) | null };
+  const canceller = pending.canceller;
+  if (typeof canceller !== "function") return void q.cancel();
+  pending.canceller = null;
+  canceller(q).catch(() => {});
+}
+
 class PgConnection implements DbConnection {
   #sql: postgres.Sql;
   #alive = true;
@@ -47,9 +61,7 @@ class PgConnection implements DbConnection {
     const q = this.#sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
       prepare: true,
     }).values();
-    const rows = await withSignal(q, opts.signal, () => {
-      q.cancel();
-    });
+    const rows = await withSignal(q, opts.signal, () => cancel(q));
     return { columns: rows.columns?.map((c) => c.name) ?? [], rows: rows as unknown[][] };
   }
   async close(): Promise<void> {
