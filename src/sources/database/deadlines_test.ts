@@ -42,7 +42,7 @@ Deno.test("Deadlines leaves a query that ended in time alone and re-arms for an 
   assertEquals([slow.controller.signal.aborted, dl.armed], [false, false]);
 });
 
-Deno.test("Deadlines aborts only the queries of an aborted run, and all on close", async () => {
+Deno.test("Deadlines aborts only the queries of an aborted run, and all on close", () => {
   const clock = new FakeClock(0);
   const dl = new Deadlines(clock);
   const runA = {}, runB = {};
