@@ -20,7 +20,7 @@ import {
 import type { DatabaseFields, QueryConfig } from "./database_kind.ts";
 import { type ConnectionTarget, type Driver, loadDriver } from "./driver.ts";
 import { parseTarget } from "./connection_string.ts";
-import { type MappingRules, mapRows } from "./mapping.ts";
+import { type Mapped, type MappingRules, mapRows } from "./mapping.ts";
 import { type Deadline, Deadlines } from "./deadlines.ts";
 import { resolveParam } from "./params.ts";
 import { Pool } from "./pool.ts";
@@ -193,20 +193,29 @@ export class DatabaseSource implements Source {
     }
   }
 
+  /** Counts a failed run of `q` and reports the error under its name. */
+  #fail(q: PreparedQuery, acc: Accumulator, err: Error): void {
+    q.failures++;
+    acc.addError(err, q.config.name);
+  }
+
+  /**
+   * One run of one query: one async frame from lease to samples (each
+   * `await` of a nested async function would cost the event loop extra turns
+   * at 50 queries a second).
+   */
   async #run(
     pool: Pool,
     q: PreparedQuery,
     acc: Accumulator,
     runSignal: AbortSignal,
     run: object,
-  ) {
+  ): Promise<void> {
     const name = q.config.name;
-    const fail = (err: Error) => {
-      q.failures++;
-      acc.addError(err, name);
-    };
     if (q.refused) {
-      return fail(
+      return this.#fail(
+        q,
+        acc,
         new CollectError(this.name, `${this.#prefix(name)}: refused: ${q.refused}`, {
           query: name,
         }),
@@ -221,72 +230,66 @@ export class DatabaseSource implements Source {
     }
     // The client-side deadline: one shared timer watches every query in flight.
     const deadline = this.#deadlines.start(q.timeoutMs, run);
+    const signal = deadline.controller.signal;
     if (runSignal.aborted) deadline.controller.abort(runSignal.reason);
+    const t0 = performance.now();
+    let result;
     try {
-      await this.#attempt(pool, q, acc, deadline, params);
+      for (let attempt = 0;; attempt++) {
+        // An idle connection is taken synchronously: no promise, no extra turn of the event loop.
+        let lease = pool.tryAcquire();
+        if (!lease) {
+          try {
+            lease = await pool.acquire(signal);
+          } catch (err) {
+            return this.#fail(q, acc, this.#queryError(err, name, deadline, q.timeoutMs));
+          }
+        }
+        try {
+          result = await lease.conn.query(q.translated!.sql, params, {
+            timeoutMs: q.timeoutMs,
+            signal,
+          });
+          lease.release();
+          break;
+        } catch (err) {
+          const broken = signal.aborted || this.#driver!.isConnectionError(err) ||
+            !lease.conn.alive;
+          lease.release(broken);
+          // A session that sat in the pool may have been cut (server restart, firewall): try a fresh one.
+          if (broken && lease.reused && attempt === 0 && !signal.aborted) {
+            this.#log.info("stale pooled connection replaced", {
+              query: name,
+              error: this.#redactor.redact(describe(err)),
+            });
+            continue;
+          }
+          return this.#fail(q, acc, this.#queryError(err, name, deadline, q.timeoutMs));
+        }
+      }
     } finally {
       this.#deadlines.end(deadline);
     }
-  }
-
-  async #attempt(
-    pool: Pool,
-    q: PreparedQuery,
-    acc: Accumulator,
-    deadline: Deadline,
-    params: unknown[],
-  ) {
-    const signal = deadline.controller.signal;
-    const name = q.config.name;
-    const fail = (err: Error) => {
-      q.failures++;
-      acc.addError(err, name);
-    };
-    const t0 = performance.now();
-    let result;
-    for (let attempt = 0;; attempt++) {
-      // An idle connection is taken synchronously: no promise, no extra turn of the event loop.
-      let lease = pool.tryAcquire();
-      if (!lease) {
-        try {
-          lease = await pool.acquire(signal);
-        } catch (err) {
-          return fail(this.#queryError(err, name, deadline, q.timeoutMs));
-        }
-      }
-      try {
-        result = await lease.conn.query(q.translated!.sql, params, {
-          timeoutMs: q.timeoutMs,
-          signal,
-        });
-        lease.release();
-        break;
-      } catch (err) {
-        const broken = signal.aborted || this.#driver!.isConnectionError(err) ||
-          !lease.conn.alive;
-        lease.release(broken);
-        // A session that sat in the pool may have been cut (server restart, firewall): try a fresh one.
-        if (broken && lease.reused && attempt === 0 && !signal.aborted) {
-          this.#log.info("stale pooled connection replaced", {
-            query: name,
-            error: this.#redactor.redact(describe(err)),
-          });
-          continue;
-        }
-        return fail(this.#queryError(err, name, deadline, q.timeoutMs));
-      }
-    }
     q.lastDurationMs = Math.round((performance.now() - t0) * 100) / 100;
     q.lastRows = result.rows.length;
-    const mapped = mapRows(q.rules, result);
-    for (const s of mapped.samples) acc.add(s);
-    for (const problem of mapped.problems) {
-      acc.addError(
-        new CollectError(this.name, `${this.#prefix(name)}: ${problem}`, { query: name }),
-        name,
-      );
+    this.#report(q, acc, mapRows(q.rules, result));
+  }
+
+  /** Hands a query's mapped samples and problems to the accumulator. */
+  #report(q: PreparedQuery, acc: Accumulator, mapped: Mapped): void {
+    const name = q.config.name;
+    const samples = mapped.samples;
+    for (let i = 0; i < samples.length; i++) acc.add(samples[i]);
+    if (mapped.problems.length > 0) {
+      for (const problem of mapped.problems) {
+        acc.addError(
+          new CollectError(this.name, `${this.#prefix(name)}: ${problem}`, { query: name }),
+          name,
+        );
+      }
+      if (samples.length === 0) q.failures++;
     }
-    if (mapped.problems.length > 0 && mapped.samples.length === 0) q.failures++;
+    if (mapped.lossy.size === 0) return;
     for (const column of mapped.lossy) {
       this.#precisionLosses++;
       const key = `${name}\u0000${column}`;

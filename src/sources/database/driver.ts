@@ -98,19 +98,23 @@ export function errorCode(err: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** Rejects with `signal.reason` once it aborts; settles with `p` otherwise. */
-export function withSignal<T>(
+/**
+ * Rejects with `signal.reason` once it aborts; settles with `p` otherwise,
+ * mapped through `map` when given (in the same promise: no extra `.then`).
+ */
+export function withSignal<T, R = T>(
   p: Promise<T>,
   signal: AbortSignal,
   onAbort?: () => void,
-): Promise<T> {
+  map?: (value: T) => R,
+): Promise<R> {
   if (signal.aborted) {
     onAbort?.();
     p.catch(() => {});
     return Promise.reject(signal.reason);
   }
   // One promise and one listener per query: no `.finally`, which would cost another promise.
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<R>((resolve, reject) => {
     const abort = () => {
       onAbort?.();
       p.catch(() => {});
@@ -120,7 +124,12 @@ export function withSignal<T>(
     p.then(
       (v) => {
         signal.removeEventListener("abort", abort);
-        resolve(v);
+        if (!map) return resolve(v as unknown as R);
+        try {
+          resolve(map(v));
+        } catch (err) {
+          reject(err);
+        }
       },
       (err) => {
         signal.removeEventListener("abort", abort);

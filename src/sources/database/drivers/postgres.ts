@@ -33,6 +33,13 @@ function cancel(q: { cancel(): void }): void {
   canceller(q).catch(() => {});
 }
 
+function toResult(rows: postgres.RowList<postgres.Row[]>): QueryResult {
+  const cols = rows.columns;
+  const columns: string[] = [];
+  if (cols) { for (let i = 0; i < cols.length; i++) columns.push(cols[i].name); }
+  return { columns, rows: rows as unknown as unknown[][] };
+}
+
 class PgConnection implements DbConnection {
   #sql: postgres.Sql;
   #alive = true;
@@ -46,23 +53,29 @@ class PgConnection implements DbConnection {
   markDead(): void {
     this.#alive = false;
   }
-  async query(
+  query(
     text: string,
     params: unknown[],
     opts: { timeoutMs: number; signal: AbortSignal },
   ): Promise<QueryResult> {
-    if (opts.timeoutMs !== this.#timeout) {
-      await withSignal(
-        this.#sql.unsafe(`SET statement_timeout = ${Math.max(1, Math.round(opts.timeoutMs))}`),
-        opts.signal,
-      );
-      this.#timeout = opts.timeoutMs;
-    }
+    if (opts.timeoutMs !== this.#timeout) return this.#setTimeoutThenQuery(text, params, opts);
+    // Not async: one promise per query, resolved with the result directly.
     const q = this.#sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
       prepare: true,
     }).values();
-    const rows = await withSignal(q, opts.signal, () => cancel(q));
-    return { columns: rows.columns?.map((c) => c.name) ?? [], rows: rows as unknown[][] };
+    return withSignal(q, opts.signal, () => cancel(q), toResult);
+  }
+  async #setTimeoutThenQuery(
+    text: string,
+    params: unknown[],
+    opts: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<QueryResult> {
+    await withSignal(
+      this.#sql.unsafe(`SET statement_timeout = ${Math.max(1, Math.round(opts.timeoutMs))}`),
+      opts.signal,
+    );
+    this.#timeout = opts.timeoutMs;
+    return this.query(text, params, opts);
   }
   async close(): Promise<void> {
     this.#alive = false;
