@@ -40,11 +40,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sqlText = (i: number) =>
   `SELECT count(*) AS n FROM ${schema}.events WHERE created_at > now() - interval '1 hour' AND id % 50 <> ${i}`;
 
-// --raw: the baseline loop, run as its own process.
-if (process.argv.includes("--raw")) {
-  const s = process.argv[process.argv.indexOf("--raw") + 1];
+/** The raw baseline: one burst of the 50 queries (on schema `s`) over 2 postgres.js connections. */
+function rawBurst(s: string): () => Promise<void> {
   const sql = postgres(PG_URL, { max: 2, onnotice: () => {} });
-  const burst = async () => {
+  return async () => {
     let next = 0;
     const worker = async () => {
       while (next < QUERIES) {
@@ -54,6 +53,11 @@ if (process.argv.includes("--raw")) {
     };
     await Promise.all([worker(), worker()]);
   };
+}
+
+// --raw: the baseline loop, run as its own process.
+if (process.argv.includes("--raw")) {
+  const burst = rawBurst(process.argv[process.argv.indexOf("--raw") + 1]);
   setInterval(() => void burst(), 1000);
   await burst();
   await new Promise(() => {});
@@ -76,17 +80,7 @@ async function inProcess(s: string) {
   const { databaseKind } = await import("../../src/sources/database/mod.ts");
   const { configFor, testDeps } = await import("../../tests/support/source_harness.ts");
   const text = (i: number) => sqlText(i).replaceAll(schema, s);
-  const sql = postgres(PG_URL, { max: 2, onnotice: () => {} });
-  const raw = async () => {
-    let next = 0;
-    const worker = async () => {
-      while (next < QUERIES) {
-        const i = next++;
-        await sql.unsafe(text(i), [], { prepare: true }).values();
-      }
-    };
-    await Promise.all([worker(), worker()]);
-  };
+  const raw = rawBurst(s);
   const src = databaseKind.create(
     configFor(databaseKind, {
       connection_string: PG_URL,
@@ -117,7 +111,6 @@ async function inProcess(s: string) {
     if (k >= 5) r.push(a), q.push(b);
   }
   await src.stop();
-  await sql.end();
   if (errors > 0) throw new Error(`${errors} query errors in the in-process run`);
   const stats = (xs: number[]) => {
     const v = xs.slice().sort((x, y) => x - y);
