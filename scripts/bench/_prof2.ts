@@ -1,0 +1,11 @@
+import { DDSketch } from "@datadog/sketches-js";
+import { DISTRIBUTIONS } from "../../src/aggregate/testdata/data.ts";
+const values = Float64Array.from(DISTRIBUTIONS.skewed(1_000_000));
+const best = (f: () => void) => { let b = Infinity; for (let r = 0; r < 9; r++) { const t = performance.now(); f(); b = Math.min(b, performance.now() - t); } return b.toFixed(1); };
+const d0 = new DDSketch({ relativeAccuracy: 0.01 });
+const m = (d0.mapping as any);
+console.log(Object.keys(m), m._multiplier, m._offset, d0.store.constructor.name);
+console.log("bare", best(() => { const d = new DDSketch({ relativeAccuracy: 0.01 }); for (let i = 0; i < values.length; i++) d.accept(values[i]); }));
+console.log("keyonly", best(() => { let s = 0; const mul = m._multiplier, off = m._offset; for (let i = 0; i < values.length; i++) s += Math.ceil(Math.log2(values[i]) * mul) + off; if (s === 1) console.log(s); }));
+console.log("own", best(() => { const bins = new Float64Array(4096); let min = Infinity, max = -Infinity, sum = 0; const mul = m._multiplier, off = m._offset; for (let i = 0; i < values.length; i++) { const v = values[i]; bins[(Math.ceil(Math.log2(v) * mul) + off) & 4095]++; sum += v; if (v < min) min = v; if (v > max) max = v; } if (sum === 1) console.log(min, max); }));
+console.log("storeadd", best(() => { const d = new DDSketch({ relativeAccuracy: 0.01 }); const st = d.store; const mul = m._multiplier, off = m._offset; for (let i = 0; i < values.length; i++) st.add(Math.ceil(Math.log2(values[i]) * mul) + off, 1); }));
