@@ -20,6 +20,17 @@ export interface QuantileSketch {
   quantile(q: number): number | undefined;
   /** Values added (exact: kept). */
   readonly count: number;
+  /**
+   * DDSketch only: removes what `other` holds, which was merged into this
+   * sketch before. Returns false (changing nothing) when `other` holds
+   * values outside this sketch's bins, i.e. it was never merged here.
+   * Bins count values, so this is exact.
+   */
+  subtract?(other: QuantileSketch): boolean;
+  /** DDSketch only: the exact smallest and largest value held ([Infinity, -Infinity] when empty). */
+  range?(): [number, number];
+  /** DDSketch only: sets the range quantiles are clamped to, after a subtraction. */
+  setRange?(min: number, max: number): void;
   /** Approximate bytes held. */
   bytes(): number;
 }
@@ -99,10 +110,64 @@ class DDSketchQuantiles implements QuantileSketch {
   merge(other: QuantileSketch): void {
     const o = other as DDSketchQuantiles;
     if (o.#s) {
-      if (o.#s.count > 0) this.#sketch().merge(o.#s);
+      if (o.#s.count === 0) return;
+      const s = this.#sketch();
+      const empty = s.count === 0;
+      s.merge(o.#s);
+      // sketches-js 2.1.1 merges only the positive bins into a non-empty sketch (it copies all
+      // into an empty one): its count included the negative values, its bins did not.
+      if (!empty) s.negativeStore.merge(o.#s.negativeStore);
       return;
     }
     for (let i = 0; i < o.#n; i++) this.add(o.#buf![i]);
+  }
+  subtract(other: QuantileSketch): boolean {
+    const o = other as DDSketchQuantiles;
+    const s = this.#sketch();
+    if (o.#s) {
+      const p = o.#s;
+      if (!fits(s.store, p.store) || !fits(s.negativeStore, p.negativeStore)) return false;
+      take(s.store, p.store);
+      take(s.negativeStore, p.negativeStore);
+      s.zeroCount -= p.zeroCount;
+      s.count -= p.count;
+      s.sum -= p.sum;
+      return true;
+    }
+    const m = s.mapping;
+    const n = o.#n;
+    const buf = o.#buf!;
+    for (let i = 0; i < n; i++) {
+      const v = buf[i];
+      if (v > m.minPossible) {
+        if (!has(s.store, m.key(v))) return false;
+      } else if (v < -m.minPossible && !has(s.negativeStore, m.key(-v))) return false;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = buf[i];
+      if (v > m.minPossible) dec(s.store, m.key(v));
+      else if (v < -m.minPossible) dec(s.negativeStore, m.key(-v));
+      else s.zeroCount--;
+      s.sum -= v;
+    }
+    s.count -= n;
+    return true;
+  }
+  range(): [number, number] {
+    if (this.#s) return this.#s.count > 0 ? [this.#s.min, this.#s.max] : [Infinity, -Infinity];
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < this.#n; i++) {
+      const v = this.#buf![i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    return [lo, hi];
+  }
+  setRange(min: number, max: number): void {
+    const s = this.#sketch();
+    s.min = min;
+    s.max = max;
   }
   quantile(q: number): number | undefined {
     if (this.count === 0) return undefined;
@@ -118,6 +183,36 @@ class DDSketchQuantiles implements QuantileSketch {
     const bins = this.#s.store.bins.length + this.#s.negativeStore.bins.length;
     return 3 * OBJECT_BYTES + 8 * bins;
   }
+}
+
+type Store = DDSketch["store"];
+
+/** Whether every non-empty bin of `part` is within `whole`'s bins. */
+function fits(whole: Store, part: Store): boolean {
+  if (part.count === 0) return true;
+  for (let i = 0; i < part.bins.length; i++) {
+    if (part.bins[i] !== 0 && !has(whole, i + part.offset)) return false;
+  }
+  return true;
+}
+
+function has(store: Store, key: number): boolean {
+  const i = key - store.offset;
+  return i >= 0 && i < store.bins.length && store.bins[i] > 0;
+}
+
+function dec(store: Store, key: number): void {
+  store.bins[key - store.offset]--;
+  store.count--;
+}
+
+/** Subtracts `part`'s bins from `whole`'s (checked with {@linkcode fits}). */
+function take(whole: Store, part: Store): void {
+  for (let i = 0; i < part.bins.length; i++) {
+    const c = part.bins[i];
+    if (c !== 0) whole.bins[i + part.offset - whole.offset] -= c;
+  }
+  whole.count -= part.count;
 }
 
 class TDigestQuantiles implements QuantileSketch {
