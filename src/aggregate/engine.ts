@@ -66,6 +66,8 @@ interface Series {
   /** Pane index of each ring slot (-Infinity: empty). */
   idx: number[];
   panes: (PaneState | undefined)[];
+  /** Attributes in `attributes`. */
+  size: number;
   /** The newest pane (index `newest`) and its time span `[from, to)`: most samples land in it. */
   cur?: PaneState;
   from: number;
@@ -128,7 +130,7 @@ class RuleState {
   }
 
   /** Whether a sample's attributes project to a series' `attributes` (no allocation). */
-  sameSeries(attrs: Attributes, series: Attributes): boolean {
+  sameSeries(attrs: Attributes, series: Attributes, size: number): boolean {
     if (this.groupBy) {
       for (const k of this.groupBy) if (attrs[k] !== series[k]) return false;
       return true;
@@ -140,8 +142,7 @@ class RuleState {
       if (attrs[k] !== series[k]) return false;
       n++;
     }
-    for (const _ in series) n--;
-    return n === 0;
+    return n === size;
   }
 
   /** The series key of a sample (`seriesKey` of its projected attributes, built without them). */
@@ -171,11 +172,13 @@ function fingerprint(rule: ResolvedRule): string {
 
 function newSeries(rule: ResolvedRule, name: string, s: Sample): Series {
   const slots = rule.panes + 1;
+  const attributes = rule.groupBy
+    ? pick(s.attributes, rule.groupBy)
+    : omit(s.attributes, rule.dropAttributes);
   return {
     name,
-    attributes: rule.groupBy
-      ? pick(s.attributes, rule.groupBy)
-      : omit(s.attributes, rule.dropAttributes),
+    attributes,
+    size: Object.keys(attributes).length,
     ...(s.unit ? { unit: s.unit } : {}),
     counter: false,
     lastSeen: s.timestamp,
@@ -197,11 +200,6 @@ function omit(attrs: Attributes, keys: readonly string[]): Attributes {
   const out: Attributes = {};
   for (const [k, v] of Object.entries(attrs)) if (!keys.includes(k)) out[k] = v;
   return out;
-}
-
-function isEmpty(attrs: Attributes): boolean {
-  for (const _ in attrs) return false;
-  return true;
 }
 
 function describeAttrs(attrs: Attributes): string {
@@ -307,7 +305,7 @@ export class AggregationEngine {
     let series = state.lastSeries;
     if (
       series === undefined || s.name !== state.lastName ||
-      !state.sameSeries(s.attributes, series.attributes)
+      !state.sameSeries(s.attributes, series.attributes, series.size)
     ) {
       const name = rule.name ?? s.name;
       const key = state.keyOf(name, s.attributes);
@@ -567,6 +565,7 @@ export class AggregationEngine {
         newest: 0,
         idx: [],
         panes: [],
+        size: 0,
         from: 0,
         to: 0,
       });
