@@ -371,6 +371,8 @@ export class AggregationEngine {
     }
     const pane = series.panes[slot]!;
     if (idx >= series.newest) {
+      // The previous newest pane is complete: free its spare room.
+      if (idx > series.newest && state.sketches) (series.cur as QuantileSketch)?.compact?.();
       series.newest = idx;
       series.cur = pane;
       series.from = idx * rule.paneWidth;
@@ -603,6 +605,7 @@ export class AggregationEngine {
         for (const p of s.panes) {
           if (p) bytes += p instanceof Moments ? MOMENTS_BYTES : p.bytes();
         }
+        if (s.win) bytes += s.win.sketch.bytes() + 8 * s.win.included.length;
       }
       for (const name of state.rule.type === "derived" ? state.rule.inputs : []) {
         bytes += SERIES_BYTES * (this.#latest.get(name)?.size ?? 0);

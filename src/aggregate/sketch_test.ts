@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
+import { DDSketch } from "@datadog/sketches-js";
 import { createSketch, exactQuantile, type SketchSpec } from "./sketch.ts";
 import { DISTRIBUTIONS, exact } from "./testdata/data.ts";
 
@@ -167,4 +168,26 @@ Deno.test("ddsketch merge keeps negative values of a dense pane merged into a no
     const err = Math.abs(a.quantile(q)! - want) / Math.abs(want);
     assert(err <= 0.01 + 1e-9, `q=${q}: got ${a.quantile(q)}, exact ${want}`);
   }
+});
+
+Deno.test("ddsketch pane compacts its codes when complete and still takes late values", () => {
+  const spec: SketchSpec = { algorithm: "ddsketch", relativeAccuracy: 0.01 };
+  const values = DISTRIBUTIONS.bimodal(100, 4);
+  const p = createSketch(spec);
+  for (const v of values) p.add(v);
+  const full = p.bytes();
+  p.compact!();
+  assertEquals([full - p.bytes(), p.count], [4 * 28, 100]); // 128 slots → 100
+  p.add(-7);
+  p.add(0);
+  // The library fed the values themselves answers the same (clamped to the exact range).
+  const all = [...values, -7, 0, ...new Array(200).fill(1)];
+  const lib = new DDSketch({ relativeAccuracy: 0.01 });
+  for (const v of all) lib.accept(v);
+  for (let i = 0; i < 200; i++) p.add(1);
+  for (const q of [0, 0.001, 0.005, 0.3, 0.6, 0.99, 1]) {
+    const want = Math.min(lib.max, Math.max(lib.min, lib.getValueAtQuantile(q)));
+    assertEquals(p.quantile(q), want, `q=${q}`);
+  }
+  assertEquals(p.range!(), [-7, Math.max(...values)]);
 });

@@ -1,0 +1,21 @@
+import { DDSketch } from "@datadog/sketches-js";
+import { AggregationEngine, aggregatorSchema, resolveRules } from "../../src/aggregate/mod.ts";
+import type { Sample } from "../../src/core/mod.ts";
+import { DISTRIBUTIONS } from "../../src/aggregate/testdata/data.ts";
+const values = DISTRIBUTIONS.skewed(1_000_000);
+const attrs = Deno.args[0] === "host";
+const batch: Sample[] = values.map((value, i) => ({ name: "api.latency", value, type: "gauge", attributes: attrs ? { host: "h1" } : {}, timestamp: Math.floor(i / 1e6 * 299_999) }));
+const best = (f: () => void) => { let b = Infinity; for (let r = 0; r < 9; r++) { const t = performance.now(); f(); b = Math.min(b, performance.now() - t); } return b.toFixed(1); };
+console.log("bare", best(() => { const d = new DDSketch({ relativeAccuracy: 0.01 }); for (let i = 0; i < values.length; i++) d.accept(values[i]); }));
+console.log("engine", best(() => {
+  const e = new AggregationEngine(resolveRules([aggregatorSchema.parse({ source: "api.latency", type: "percentile", window: "5m" })], { window: 300_000 }));
+  for (let i = 0; i < batch.length; i += 1000) e.ingest(batch.slice(i, i + 1000));
+}));
+console.log("touch", best(() => { let x = 0; for (let i = 0; i < batch.length; i++) { const s = batch[i]; x += s.value + s.timestamp; if (s.name !== "api.latency") x++; } if (x === 1) console.log(x); }));
+console.log("touch+forin", best(() => { let x = 0; for (let i = 0; i < batch.length; i++) { const s = batch[i]; x += s.value + s.timestamp; for (const k in s.attributes) x += k.length; } if (x === 1) console.log(x); }));
+console.log("bare-from-objects", best(() => { const d = new DDSketch({ relativeAccuracy: 0.01 }); for (let i = 0; i < batch.length; i++) d.accept(batch[i].value); }));
+const mk = (t: Record<string, unknown>) => new AggregationEngine(resolveRules([aggregatorSchema.parse(t)], { window: 300_000 }));
+console.log("noroute", best(() => { const e = mk({ source: "other", type: "percentile", window: "5m" }); for (let i = 0; i < batch.length; i += 1000) e.ingest(batch.slice(i, i + 1000)); }));
+console.log("stats", best(() => { const e = mk({ source: "api.latency", type: "stats", stats: ["count"], window: "5m" }); for (let i = 0; i < batch.length; i += 1000) e.ingest(batch.slice(i, i + 1000)); }));
+console.log("exact", best(() => { const e = mk({ source: "api.latency", type: "percentile", algorithm: "exact", max_samples: 1000000, window: "5m" }); for (let i = 0; i < batch.length; i += 1000) e.ingest(batch.slice(i, i + 1000)); }));
+console.log("engine", best(() => { const e = mk({ source: "api.latency", type: "percentile", window: "5m" }); for (let i = 0; i < batch.length; i += 1000) e.ingest(batch.slice(i, i + 1000)); }));
