@@ -367,7 +367,12 @@ export class AggregationEngine {
       // A pane the running window still holds is overwritten (a close was not read): rebuild it.
       if (series.win?.included.includes(series.idx[slot])) series.win = undefined;
       series.idx[slot] = idx;
-      series.panes[slot] = rule.type === "percentile" ? createSketch(rule.sketch) : new Moments();
+      if (rule.type === "percentile") {
+        const pane = createSketch(rule.sketch);
+        // Panes of a series tend to hold alike counts: size the new one like the newest.
+        if (series.cur) pane.reserve?.((series.cur as QuantileSketch).count);
+        series.panes[slot] = pane;
+      } else series.panes[slot] = new Moments();
     }
     const pane = series.panes[slot]!;
     if (idx >= series.newest) {

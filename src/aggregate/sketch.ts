@@ -33,6 +33,8 @@ export interface QuantileSketch {
   setRange?(min: number, max: number): void;
   /** Frees spare room once the pane is complete (a late value may still come). */
   compact?(): void;
+  /** Makes room for `n` values at once (the count of the pane before), instead of growing. */
+  reserve?(n: number): void;
   /** Approximate bytes held. */
   bytes(): number;
 }
@@ -218,6 +220,9 @@ class DDSketchQuantiles implements QuantileSketch {
     const s = this.#sketch();
     s.min = min;
     s.max = max;
+  }
+  reserve(n: number): void {
+    if (!this.#s && !this.#codes && n > 0 && n <= DDSKETCH_BUFFER) this.#codes = new Int32Array(n);
   }
   compact(): void {
     if (this.#codes && this.#codes.length > this.#n) {
