@@ -1,0 +1,139 @@
+/**
+ * MySQL and MariaDB through mysql2. Sessions are `READ ONLY`; the query
+ * timeout is set on the server (`max_statement_time` on MariaDB,
+ * `max_execution_time` on MySQL) and enforced on the client by destroying the
+ * session. Parameters go through server-side prepared statements, so they are
+ * never pasted into SQL. Big integers and decimals arrive as strings and are
+ * converted exactly by the mapping.
+ * @module
+ */
+import mysql from "mysql2";
+import {
+  CONNECTION_ERROR_CODES,
+  type DbConnection,
+  type Driver,
+  errorCode,
+  type QueryResult,
+  withSignal,
+} from "../driver.ts";
+
+type Raw = mysql.Connection;
+
+function call<T>(fn: (cb: (err: Error | null, ...rest: unknown[]) => void) => void): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    fn((err, ...rest) => (err ? reject(err) : resolve(rest as T[])));
+  });
+}
+
+class MysqlConnection implements DbConnection {
+  #c: Raw;
+  #alive = true;
+  #mariadb: boolean;
+  #timeout = -1;
+  constructor(c: Raw, mariadb: boolean) {
+    this.#c = c;
+    this.#mariadb = mariadb;
+    const dead = () => {
+      this.#alive = false;
+    };
+    c.on("error", dead);
+    c.on("end", dead);
+  }
+  get alive(): boolean {
+    return this.#alive;
+  }
+  async query(
+    sql: string,
+    params: unknown[],
+    opts: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<QueryResult> {
+    const kill = () => {
+      this.#alive = false;
+      this.#c.destroy();
+    };
+    if (opts.timeoutMs !== this.#timeout) {
+      const set = this.#mariadb
+        ? `SET SESSION max_statement_time = ${opts.timeoutMs / 1000}`
+        : `SET SESSION max_execution_time = ${Math.max(1, Math.round(opts.timeoutMs))}`;
+      await withSignal(call((cb) => this.#c.query(set, cb)), opts.signal, kill);
+      this.#timeout = opts.timeoutMs;
+    }
+    const options = { sql, rowsAsArray: true };
+    const [rows, fields] = await withSignal(
+      call<unknown>((cb) =>
+        params.length === 0
+          ? this.#c.query(options, cb)
+          : this.#c.execute({ ...options, values: params as never }, cb)
+      ),
+      opts.signal,
+      kill,
+    );
+    if (!Array.isArray(rows)) return { columns: [], rows: [] };
+    return {
+      columns: ((fields ?? []) as { name: string }[]).map((f) => f.name),
+      rows: rows as unknown[][],
+    };
+  }
+  close(): Promise<void> {
+    if (!this.#alive) {
+      this.#c.destroy();
+      return Promise.resolve();
+    }
+    this.#alive = false;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#c.destroy();
+        resolve();
+      }, 1000);
+      this.#c.end(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** The MySQL/MariaDB driver. */
+export const driver: Driver = {
+  kind: "mysql",
+  async connect(target, signal) {
+    const uri = target.raw.replace(/^mariadb:/i, "mysql:");
+    const c = mysql.createConnection({
+      uri,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      decimalNumbers: false,
+      timezone: "Z",
+      connectTimeout: 30_000,
+      multipleStatements: false,
+    });
+    // Until the connection object has our listeners, an error must not go unhandled.
+    c.on("error", () => {});
+    try {
+      await withSignal(call((cb) => c.connect(cb)), signal, () => c.destroy());
+      const [rows] = await withSignal(
+        call<{ v: string }[]>((cb) => c.query("SELECT VERSION() AS v", cb)),
+        signal,
+        () => c.destroy(),
+      );
+      const mariadb = /mariadb/i.test(String(rows?.[0]?.v ?? ""));
+      await withSignal(call((cb) => c.query("SET SESSION time_zone = '+00:00'", cb)), signal);
+      if (target.readOnly) {
+        await withSignal(
+          call((cb) => c.query("SET SESSION TRANSACTION READ ONLY", cb)),
+          signal,
+          () => c.destroy(),
+        );
+      }
+      return new MysqlConnection(c, mariadb);
+    } catch (err) {
+      c.destroy();
+      throw err;
+    }
+  },
+  isConnectionError(err) {
+    const code = errorCode(err);
+    return (code !== undefined && CONNECTION_ERROR_CODES.has(code)) ||
+      (err as { fatal?: boolean } | null)?.fatal === true;
+  },
+};
