@@ -29,6 +29,10 @@ import {
   stableJson,
 } from "./reload_state.ts";
 import { AGGREGATE_SOURCE, AggregationDriver } from "./aggregation.ts";
+import { BREAKER_STATE_VALUE } from "../resilience/mod.ts";
+import { type Bottleneck, rankBottlenecks } from "./bottlenecks.ts";
+import { degrade } from "./degrade.ts";
+import { type ProcessHealth, SelfMonitor } from "./monitor.ts";
 import { type Document, resolveSource, type SourceTable } from "./schema.ts";
 import { Scheduler } from "./scheduler.ts";
 import { registerSecrets } from "./secrets.ts";
@@ -83,13 +87,13 @@ export interface AgentStatus {
     reloads: { success: number; failure: number };
     last_reload?: ReloadRecord;
   };
-  bottlenecks: {
-    source: string;
-    avg_duration_ms: number;
-    interval_share: number;
-    overruns: number;
-    hint?: string;
-  }[];
+  /** Event-loop lag and memory against the limits. */
+  process: ProcessHealth;
+  /** Series the export pipeline holds. */
+  series: { live: number; dead: number; metrics: number };
+  bottlenecks: Bottleneck[];
+  /** One-line hints about the process as a whole (event loop, memory, exporters). */
+  hints: string[];
 }
 
 /** A configuration to switch to, as {@linkcode Agent.apply} takes it. */
@@ -122,6 +126,11 @@ export class Agent {
   #stopping?: Promise<void>;
   #rejected = 0;
   #reloads = new ReloadStats();
+  #monitor: SelfMonitor;
+  /** Set above the soft memory limit: sources may not add series. */
+  #refuseNew = false;
+  #droppedStates = 0;
+  #selfWrittenAt?: number;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -143,6 +152,17 @@ export class Agent {
       clock: options.clock,
       jitter: cm.agent.jitter,
       onOverrun: (name, skipped) => this.#runners.get(name)?.noteOverrun(skipped),
+    });
+    this.#monitor = new SelfMonitor({
+      clock: options.clock,
+      platform: options.platform,
+      logger: options.logger.child("monitor"),
+      limits: cm.limits,
+      onPressure: (level) => this.#onPressure(level),
+      onRelief: () => {
+        this.#refuseNew = false;
+        this.pipeline.relieve();
+      },
     });
     cm.sources.forEach((table, index) => {
       if (!table.enabled) return;
@@ -252,9 +272,9 @@ export class Agent {
       run: async (signal) => {
         // An aborted run's source work may still be winding down (a command in its kill grace): never overlap it.
         if (runner.busy) return runner.noteOverrun(1);
-        const result = await runner.collect(signal);
+        const result = await runner.collect(signal, { refuseNewSeries: this.#refuseNew });
         // A run aborted by a reload that replaced its runner delivers nothing.
-        if (this.#runners.get(runner.config.name) === runner) this.#deliver(result);
+        if (this.#runners.get(runner.config.name) === runner) this.#deliver(runner, result);
       },
     });
   }
@@ -382,6 +402,50 @@ export class Agent {
     this.#reloads.record(record);
   }
 
+  /** Soft: refuse new series, shrink buffers. Hard: also drop the largest state and report it. */
+  #onPressure(level: "soft" | "hard"): void {
+    this.#refuseNew = true;
+    this.pipeline.shrink();
+    if (level !== "hard") return;
+    if (this.#dropLargestAggregate()) return;
+    let largest: SourceRunner | undefined;
+    for (const r of this.#runners.values()) {
+      if (!largest || r.status().series > largest.status().series) largest = r;
+    }
+    if (!largest || largest.status().series === 0) return;
+    const series = largest.status().series;
+    largest.dropState();
+    this.#last.delete(largest.config.name);
+    this.pipeline.write(largest.config.name, []);
+    largest.setServing("none", 0);
+    this.#droppedStates++;
+    this.#log.error("memory above the hard limit: dropped the largest state", {
+      source: largest.config.name,
+      series,
+    });
+  }
+
+  /**
+   * Drops the state of the aggregation rule holding the most bytes: the rule
+   * set without it, then with it again, so that it alone starts empty.
+   */
+  #dropLargestAggregate(): boolean {
+    const engine = this.aggregation.engine;
+    const largest = engine.stats().filter((r) => r.series > 0)
+      .sort((a, b) => b.bytes - a.bytes)[0];
+    if (!largest) return false;
+    const rules = engine.rules;
+    engine.reconfigure(rules.filter((r) => r.id !== largest.rule));
+    engine.reconfigure(rules);
+    this.#droppedStates++;
+    this.#log.error("memory above the hard limit: dropped the largest aggregation state", {
+      rule: largest.rule,
+      series: largest.series,
+      bytes: largest.bytes,
+    });
+    return true;
+  }
+
   /** Names of the enabled sources. */
   get sourceNames(): string[] {
     return [...this.#runners.keys()];
@@ -394,6 +458,7 @@ export class Agent {
     this.#started = true;
     for (const runner of this.#runners.values()) this.#schedule(runner);
     this.aggregation.start();
+    this.#monitor.start();
     this.#ready = true;
     for (const e of this.pipeline.endpoints) {
       this.#log.info("exporter listening", { exporter: e.name, url: e.url });
@@ -407,7 +472,7 @@ export class Agent {
     const results = await Promise.all([...this.#runners.values()].map(async (runner) => {
       const signal = AbortSignal.timeout(runner.config.timeout);
       const result = await runner.collect(signal);
-      this.#deliver(result);
+      this.#deliver(runner, result);
       return result;
     }));
     await Promise.all([...this.#runners.values()].map((r) => r.stop()));
@@ -416,10 +481,13 @@ export class Agent {
     return results;
   }
 
-  #deliver(result: CollectionResult): void {
-    this.#last.set(result.source, result.samples);
-    const { rejected } = this.#pipeline.write(result.source, result.samples);
-    this.aggregation.feed(result.samples);
+  #deliver(runner: SourceRunner, result: CollectionResult): void {
+    const served = degrade(runner, result, (n) => this.#runners.get(n), this.#o.clock.now());
+    this.#last.set(result.source, served.samples);
+    const { rejected } = this.#pipeline.write(result.source, served.samples);
+    runner.setServing(served.serving, served.samples.length - rejected.length);
+    // Only fresh samples feed the aggregation windows: stale or borrowed values would count twice.
+    if (!result.failed) this.aggregation.feed(result.samples);
     for (const r of rejected) {
       this.#rejected++;
       result.errors.push({
@@ -428,10 +496,35 @@ export class Agent {
         message: `not exported: ${r.reason}`,
       });
     }
-    if (this.#o.selfMetrics !== false) this.#pipeline.write("sextant", this.#selfSamples(result));
+    if (this.#o.selfMetrics !== false) this.#writeSelf(result);
   }
 
-  #selfSamples(last: CollectionResult): Sample[] {
+  /**
+   * The duration histogram goes out with every run; the gauges and counters
+   * of every source at most once per {@linkcode SELF_METRICS_GAP_MS}, so that
+   * many sources do not cost a full snapshot per run each (measured in the soak).
+   */
+  #writeSelf(result: CollectionResult): void {
+    const clock = this.#o.clock;
+    if (!result.skipped) {
+      this.#pipeline.write("sextant.durations", [{
+        name: "sextant.source.collection_duration",
+        value: result.durationMs,
+        type: "histogram",
+        attributes: { source: result.source },
+        timestamp: clock.now(),
+        unit: "ms",
+      }]);
+    }
+    const now = clock.monotonic();
+    if (this.#selfWrittenAt !== undefined && now - this.#selfWrittenAt < SELF_METRICS_GAP_MS) {
+      return;
+    }
+    this.#selfWrittenAt = now;
+    this.#pipeline.write("sextant", this.#selfSamples());
+  }
+
+  #selfSamples(): Sample[] {
     const now = this.#o.clock.now();
     const out: Sample[] = [];
     const add = (
@@ -458,14 +551,34 @@ export class Agent {
       add("source.timeouts", s.timeouts, "counter", a);
       add("source.overruns", s.overruns, "counter", a);
       add("source.samples", s.last_samples, "gauge", a);
+      add("source.series", s.series, "gauge", a);
+      add("source.dropped_samples", s.dropped_samples, "counter", a);
+      if (s.breaker) {
+        add("source.breaker_state", BREAKER_STATE_VALUE[s.breaker.state], "gauge", a);
+        add("source.breaker_transitions", s.breaker.transitions, "counter", a);
+        add("source.breaker_skipped", s.skipped_open, "counter", a);
+      }
     }
-    add("source.collection_duration", last.durationMs, "histogram", { source: last.source }, "ms");
     for (const p of this.#o.plugins?.status() ?? []) {
       const a = { source: p.source, plugin: p.plugin };
       add("plugin.up", p.state === "running" ? 1 : 0, "gauge", a);
       add("plugin.restarts", p.restarts, "counter", a);
     }
     add("export.rejected", this.#rejected, "counter", {});
+    for (const e of this.#pipeline.status()) {
+      if (e.queue === undefined) continue;
+      const a = { exporter: e.name };
+      add("exporter.queue_size", e.queue.size, "gauge", a);
+      add("exporter.queue_capacity", e.queue.capacity, "gauge", a);
+      add("exporter.dropped_batches", e.queue.dropped_batches, "counter", a);
+      add("exporter.dropped_points", e.queue.dropped_points, "counter", a);
+      add("exporter.failures", e.failures, "counter", a);
+    }
+    const series = this.#pipeline.inspect();
+    add("series.live", series.liveSeries, "gauge", {});
+    add("series.dead", series.deadSeries, "gauge", {});
+    add("event_loop.lag", this.#monitor.lastLag, "gauge", {}, "ms");
+    add("memory.dropped_states", this.#droppedStates, "counter", {});
     const reloads = this.#reloads.counts;
     add("config.reload", reloads.success, "counter", { result: "success" });
     add("config.reload", reloads.failure, "counter", { result: "failure" });
@@ -480,25 +593,10 @@ export class Agent {
   status(): AgentStatus {
     const p = this.#o.platform;
     const sources = [...this.#runners.values()].map((r) => r.status());
-    const bottlenecks = sources
-      .filter((s) => s.recent_durations_ms.length > 0)
-      .map((s) => {
-        const avg = s.recent_durations_ms.reduce((a, b) => a + b, 0) / s.recent_durations_ms.length;
-        const share = avg / s.interval_ms;
-        const hint = s.overruns > 0
-          ? `overran its ${s.interval_ms} ms interval ${s.overruns} time(s): raise interval or speed the source up`
-          : share > 0.5
-          ? "takes more than half of its interval"
-          : undefined;
-        return {
-          source: s.name,
-          avg_duration_ms: Math.round(avg * 100) / 100,
-          interval_share: Math.round(share * 1e4) / 1e4,
-          overruns: s.overruns,
-          ...(hint ? { hint } : {}),
-        };
-      })
-      .sort((a, b) => b.avg_duration_ms - a.avg_duration_ms);
+    const exporters = this.#pipeline.status();
+    const health = this.#monitor.health();
+    const { bottlenecks, hints } = rankBottlenecks(sources, exporters, health);
+    const inspect = this.#pipeline.inspect();
     return {
       version: VERSION,
       runtime: { name: p.name, version: p.version },
@@ -510,11 +608,14 @@ export class Agent {
       ready: this.#ready,
       config_files: this.#o.files ?? [],
       sources,
-      exporters: this.#pipeline.status(),
+      exporters,
       aggregators: this.aggregation.stats(),
       plugins: this.#o.plugins?.status() ?? [],
       config: this.#reloads.status(),
+      process: health,
+      series: { live: inspect.liveSeries, dead: inspect.deadSeries, metrics: inspect.metrics },
       bottlenecks,
+      hints,
     };
   }
 
@@ -541,6 +642,7 @@ export class Agent {
   async #stop(): Promise<void> {
     this.#ready = false;
     this.aggregation.stop();
+    this.#monitor.stop();
     const clock = this.#o.clock;
     const budget = this.#config.custom_metrics.agent.shutdown_timeout;
     const t0 = clock.monotonic();
@@ -559,6 +661,9 @@ export class Agent {
     this.#log.info("agent stopped", { ms: Math.round(clock.monotonic() - t0) });
   }
 }
+
+/** Least time between two snapshots of the self-metrics gauges and counters. */
+const SELF_METRICS_GAP_MS = 1000;
 
 /** Share of `shutdown_timeout` given to collections in flight. */
 const STOP_GRACE_SHARE = 0.4;

@@ -70,7 +70,7 @@ Deno.test("cli usage errors exit 2 with a suggestion and no stack", async () => 
     [["validate", "extra.toml"], /unexpected argument "extra.toml" for "validate"/],
     [["run", "x"], /unexpected argument "x" for "run"/],
     [["once", "x"], /unexpected argument "x" for "once"/],
-    [["validate", "--format", "json"], /--format applies to "once" only/],
+    [["validate", "--format", "json"], /--format applies to "once" and "status" only/],
     [["validate", "--resolved"], /--resolved applies to "config print" only/],
   ];
   for (const [argv, re] of cases) {

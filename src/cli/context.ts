@@ -92,6 +92,7 @@ export function buildLogger(
     level,
     format: (flags.logFormat ?? log?.format ?? "text") as "text" | "json",
     components: log?.components,
+    repeatWindow: log?.repeat_window,
     write: (line) => io.stderr(line),
     now: () => io.clock.now(),
     redactor,

@@ -13,11 +13,12 @@ import { migrateCommand } from "./migrate.ts";
 import { ONCE_FORMATS, onceCommand } from "./once.ts";
 import { pluginsCommand } from "./plugins.ts";
 import { runCommand } from "./run.ts";
+import { statusCommand } from "./status.ts";
 import { configPrintCommand, validateCommand } from "./validate.ts";
 
 export { type CliIO, EXIT } from "./io.ts";
 
-const COMMANDS = ["run", "once", "validate", "config", "plugins", "version", "help"];
+const COMMANDS = ["run", "once", "status", "validate", "config", "plugins", "version", "help"];
 
 /** The usage text of `sextant help`. */
 export function helpText(): string {
@@ -28,6 +29,8 @@ Usage:
   sextant run      [-c FILE]...                     run the collector
   sextant once     [-c FILE]... [--format json|prom|table]
                                                     one collection cycle; exit 1 if a source failed
+  sextant status   [-c FILE]... [--url URL] [--token T] [--format text|json]
+                                                    a running instance's sources, breakers and bottlenecks
   sextant validate [-c FILE]...                     check the configuration; exit 1 on any error
   sextant config print [-c FILE]... [--resolved]    the effective configuration, secrets redacted
   sextant config migrate FILE... [--write] [--output FILE]
@@ -72,6 +75,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       options: {
         config: { type: "string", short: "c", multiple: true },
         format: { type: "string" },
+        url: { type: "string" },
+        token: { type: "string" },
         resolved: { type: "boolean" },
         write: { type: "boolean" },
         output: { type: "string", short: "o" },
@@ -106,7 +111,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stdout(helpText());
     return EXIT.OK;
   }
-  if (v.format !== undefined && command !== "once") return usage(`--format applies to "once" only`);
+  if (v.format !== undefined && command !== "once" && command !== "status") {
+    return usage(`--format applies to "once" and "status" only`);
+  }
+  if ((v.url !== undefined || v.token !== undefined) && command !== "status") {
+    return usage(`--url and --token apply to "status" only`);
+  }
   if (v.resolved && command !== "config") return usage(`--resolved applies to "config print" only`);
   if ((v.write || v.output !== undefined) && !(command === "config" && rest[0] === "migrate")) {
     return usage(`--write and --output apply to "config migrate" only`);
@@ -136,6 +146,20 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         }
         if (rest.length) return usage(`unexpected argument ${JSON.stringify(rest[0])} for "once"`);
         return await onceCommand(flags, format, io);
+      }
+      case "status": {
+        const format = v.format ?? "text";
+        if (format !== "text" && format !== "json") {
+          return usage(
+            `Cannot show the status as '--format' must be text or json: current value is ${
+              JSON.stringify(format)
+            }`,
+          );
+        }
+        if (rest.length) {
+          return usage(`unexpected argument ${JSON.stringify(rest[0])} for "status"`);
+        }
+        return await statusCommand(flags, { url: v.url, token: v.token, format }, io);
       }
       case "validate":
         if (rest.length) {

@@ -60,7 +60,7 @@ Deno.test("loadConfig reports each unknown key at the key, with a suggestion", a
   assertEquals(r.messages, [
     'a.toml:8:1: custom_metrics.sources[0].intervall: unknown key "intervall" (did you mean "interval"?)',
     'a.toml:9:1: custom_metrics.sources[0].bogus_thing: unknown key "bogus_thing"; allowed keys: "name", ' +
-    '"interval", "timeout", "enabled", "attributes", "otel_type", "description", "type", "connection_string", "queries"',
+    '"interval", "timeout", "enabled", "attributes", "otel_type", "description", "breaker", "on_failure", "stale_after", "fallback", "max_series", "type", "connection_string", "queries"',
   ]);
 });
 
