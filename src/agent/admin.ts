@@ -7,6 +7,7 @@
 import { splitListen } from "../config/mod.ts";
 import type { HttpServer, Logger, Platform } from "../core/mod.ts";
 import type { AgentStatus } from "./agent.ts";
+import { statusPage } from "./status_page.ts";
 
 /** What the admin API needs from the running collector. */
 export interface AdminTarget {
@@ -28,6 +29,8 @@ export interface AdminOptions {
   platform: Platform;
   logger: Logger;
   target: AdminTarget;
+  /** How often the status page polls `/status`, in ms. @default {2000} */
+  pageRefreshMs?: number;
 }
 
 const json = (body: unknown, status = 200) =>
@@ -41,6 +44,7 @@ export function adminHandler(
   opts: Omit<AdminOptions, "listen" | "platform">,
 ): (req: Request) => Promise<Response> {
   const expected = opts.token ? `Bearer ${opts.token}` : undefined;
+  const page = statusPage(opts.pageRefreshMs);
   return async (req) => {
     const url = new URL(req.url);
     const route = `${req.method} ${url.pathname}`;
@@ -54,6 +58,18 @@ export function adminHandler(
       return opts.target.ready
         ? new Response("ready\n", { headers: { "content-type": "text/plain" } })
         : new Response("not ready\n", { status: 503, headers: { "content-type": "text/plain" } });
+    }
+    if (url.pathname === "/" && (req.method === "GET" || req.method === "HEAD")) {
+      // The page holds no data (it fetches /status itself), so it needs no token.
+      return new Response(page, {
+        headers: {
+          "content-type": "text/html; charset=utf-8",
+          "cache-control": "no-store",
+          // Self-contained: nothing may load from elsewhere.
+          "content-security-policy":
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
+        },
+      });
     }
     if (expected && !timingSafeEqual(req.headers.get("authorization") ?? "", expected)) {
       return json({ error: "unauthorized" }, 401);
@@ -86,6 +102,7 @@ export function adminHandler(
       {
         error: "not found",
         endpoints: [
+          "/",
           "/healthz",
           "/readyz",
           "/status",

@@ -91,3 +91,27 @@ Deno.test("admin listens on a real socket and refuses a taken port", async () =>
     await server.close();
   }
 });
+
+Deno.test("admin serves the status page at / without a token, self-contained", async () => {
+  const h = adminHandler({
+    logger: silentLogger,
+    target: target(true),
+    token: "admin-token-99",
+    pageRefreshMs: 700,
+  });
+  const r = await h(req("GET", "/"));
+  assertEquals(r.status, 200);
+  assertEquals(r.headers.get("content-type"), "text/html; charset=utf-8");
+  const csp = r.headers.get("content-security-policy") ?? "";
+  assertEquals(csp.includes("default-src 'none'"), true);
+  const html = await r.text();
+  assertEquals(html.startsWith("<!doctype html>"), true);
+  assertEquals(html.includes("const REFRESH = 700;"), true);
+  // Nothing loads from elsewhere: no src/href attributes, no absolute URLs but the SVG namespace.
+  assertEquals(/\s(src|href)=/.test(html), false);
+  assertEquals(new Set(html.match(/https?:\/\/[^"]+/g)), new Set(["http://www.w3.org/2000/svg"]));
+  assertEquals(html.includes("admin-token-99"), false);
+  // The data still needs the token.
+  assertEquals((await h(req("GET", "/status"))).status, 401);
+  assertEquals((await h(req("POST", "/"))).status, 401);
+});

@@ -3,7 +3,15 @@
  * exporters and serves the admin API.
  * @module
  */
-export { Agent, type AgentOptions, type AgentStatus, type PluginStatusProvider } from "./agent.ts";
+export {
+  Agent,
+  type AgentOptions,
+  type AgentStatus,
+  type NextConfig,
+  type PluginStatusProvider,
+} from "./agent.ts";
+export { Reloader, type ReloaderOptions, type ReloadResult } from "./reload.ts";
+export type { ReloadChanges, ReloadRecord } from "./reload_state.ts";
 export { adminHandler, type AdminTarget, startAdmin } from "./admin.ts";
 export { DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_TOML } from "./default_config.ts";
 export { loadDocument } from "./load.ts";

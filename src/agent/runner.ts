@@ -10,9 +10,11 @@ import {
   type Logger,
   type Redactor,
   type Sample,
+  seriesKey,
   type Source,
   TimeoutError,
 } from "../core/mod.ts";
+import { type BreakerSnapshot, type BreakerTransition, CircuitBreaker } from "../resilience/mod.ts";
 import { CollectingAccumulator, type ItemError } from "./accumulator.ts";
 import type { ResolvedSource } from "./schema.ts";
 
@@ -25,10 +27,21 @@ export interface CollectionResult {
   timedOut: boolean;
   /** No samples and at least one error, or a timeout. */
   failed: boolean;
+  /** The source was not called: its circuit breaker is open. */
+  skipped?: boolean;
+  /** Samples over the source's `max_series` (or refused as new series under memory pressure), dropped. */
+  dropped?: number;
 }
 
 /** The state of a source as shown in `/status`. */
 export type SourceState = "pending" | "ok" | "partial" | "failed" | "stopped";
+
+/** The last good collection of a source, kept for `last_value` and fallbacks. */
+export interface LastGood {
+  samples: Sample[];
+  /** Unix ms of the collection. */
+  at: number;
+}
 
 /** What `/status` shows of a source. */
 export interface SourceStatus {
@@ -50,9 +63,27 @@ export interface SourceStatus {
   recent_durations_ms: number[];
   /** What the source reports of itself (`Source.details`), when it does. */
   details?: Record<string, unknown>;
+  /** The circuit breaker; absent when turned off. */
+  breaker?: BreakerSnapshot;
+  /** Ticks on which the source was not called because its breaker was open. */
+  skipped_open: number;
+  /** Samples dropped over `max_series` or refused as new series under memory pressure. */
+  dropped_samples: number;
+  /** Series in the last batch delivered. */
+  series: number;
+  /** What is exported while it fails: "fresh", "stale" (last_value), "fallback:<source>" or "none". */
+  serving?: string;
+  /** Values of the last good collection's first samples, for the status page's chart. */
+  recent_values?: { name: string; values: number[] }[];
 }
 
 const RECENT = 30;
+/** Metrics per source whose recent values `/status` keeps for the status page. */
+const CHARTED = 3;
+
+function keyOf(s: Sample): string {
+  return `${s.name}\u0000${seriesKey(s.name, s.attributes)}`;
+}
 /** Collection errors logged per collection; the rest are counted in one line. */
 const LOGGED_ERRORS = 5;
 
@@ -69,6 +100,11 @@ export class SourceRunner {
   /** The source's own start/collect promise, until it settles (it may outlive an aborted run). */
   #inflight?: Promise<unknown>;
   #status: SourceStatus;
+  /** Owned here so that a runner kept across a reload keeps its breaker. */
+  readonly breaker?: CircuitBreaker;
+  #lastGood?: LastGood;
+  #knownSeries = new Set<string>();
+  #charted = new Map<string, number[]>();
 
   constructor(
     config: ResolvedSource,
@@ -95,12 +131,70 @@ export class SourceRunner {
       last_samples: 0,
       last_errors: [],
       recent_durations_ms: [],
+      skipped_open: 0,
+      dropped_samples: 0,
+      series: 0,
     };
+    const b = config.breaker;
+    if (b && b.enabled) {
+      this.breaker = new CircuitBreaker(deps.clock, {
+        failureThreshold: b.failure_threshold,
+        failureRatio: b.failure_ratio,
+        window: b.window,
+        cooldown: b.cooldown,
+        maxCooldown: b.max_cooldown,
+        multiplier: b.multiplier,
+        jitter: b.jitter,
+      });
+      this.breaker.onTransition((t) => this.#onTransition(t));
+    }
+  }
+
+  /** Event `breaker transition`: one log line (the breaker counts it). */
+  #onTransition(t: BreakerTransition): void {
+    const fields = {
+      from: t.from,
+      to: t.to,
+      reason: t.reason,
+      // Distinct per transition, so repeat suppression never folds two transitions into one line.
+      transition: this.breaker?.transitions,
+      ...(t.cooldownMs !== undefined ? { cooldown_ms: t.cooldownMs } : {}),
+    };
+    if (t.to === "open") this.#log.warn("circuit breaker opened", fields);
+    else if (t.to === "closed") this.#log.info("circuit breaker closed", fields);
+    else this.#log.info("circuit breaker half-open: next run is a probe", fields);
+  }
+
+  /** The last good collection (fresh or not); undefined before the first. */
+  get lastGood(): LastGood | undefined {
+    return this.#lastGood;
+  }
+
+  /** Forgets the last good values and known series (memory hard limit). */
+  dropState(): number {
+    const n = (this.#lastGood?.samples.length ?? 0) + this.#knownSeries.size;
+    this.#lastGood = undefined;
+    this.#knownSeries.clear();
+    this.#charted.clear();
+    return n;
+  }
+
+  /** Notes what was exported for the last run (for `/status`). */
+  setServing(serving: string, series: number): void {
+    this.#status.serving = serving;
+    this.#status.series = series;
   }
 
   /** A snapshot of the status. */
   status(): SourceStatus {
     const status = structuredClone(this.#status);
+    if (this.breaker) status.breaker = this.breaker.snapshot();
+    if (this.#charted.size > 0) {
+      status.recent_values = [...this.#charted].map(([name, values]) => ({
+        name,
+        values: [...values],
+      }));
+    }
     if (this.source.details) {
       try {
         status.details = this.source.details();
@@ -133,13 +227,79 @@ export class SourceRunner {
     });
   }
 
-  /** Collects once. Never throws: every failure is in the result. */
-  async collect(signal: AbortSignal): Promise<CollectionResult> {
+  /**
+   * Collects once. Never throws: every failure is in the result. While the
+   * breaker is open the source is not called at all. `refuseNewSeries`
+   * (memory pressure) drops samples of series the source did not report last time.
+   */
+  async collect(
+    signal: AbortSignal,
+    opts: { refuseNewSeries?: boolean } = {},
+  ): Promise<CollectionResult> {
+    if (this.breaker && !this.breaker.allow()) {
+      this.#status.skipped_open++;
+      return {
+        source: this.config.name,
+        samples: [],
+        errors: [],
+        durationMs: 0,
+        timedOut: false,
+        failed: true,
+        skipped: true,
+      };
+    }
+    const result = await this.#collect(signal);
+    if (this.breaker) {
+      if (result.failed) this.breaker.failure();
+      else this.breaker.success();
+    }
+    if (!result.failed) {
+      result.dropped = (result.dropped ?? 0) +
+        this.#refuseNew(result, opts.refuseNewSeries ?? false);
+      this.#lastGood = { samples: result.samples, at: this.#clock.now() };
+      this.#chart(result.samples);
+    }
+    return result;
+  }
+
+  /** Under memory pressure, keeps only series the source reported last time. */
+  #refuseNew(result: CollectionResult, refuseNew: boolean): number {
+    if (!refuseNew) {
+      this.#knownSeries = new Set(result.samples.map(keyOf));
+      return 0;
+    }
+    const kept = result.samples.filter((s) => this.#knownSeries.has(keyOf(s)));
+    const dropped = result.samples.length - kept.length;
+    result.samples = kept;
+    if (dropped === 0) return 0;
+    this.#status.dropped_samples += dropped;
+    this.#log.warn("new series refused: memory above the soft limit", { dropped });
+    result.errors.push({
+      source: this.config.name,
+      item: "memory",
+      message: `${dropped} sample(s) of new series refused: memory is above the soft limit`,
+    });
+    return dropped;
+  }
+
+  #chart(samples: Sample[]): void {
+    for (const s of samples.slice(0, CHARTED)) {
+      const values = this.#charted.get(s.name) ?? [];
+      values.push(s.value);
+      if (values.length > RECENT) values.shift();
+      this.#charted.set(s.name, values);
+    }
+    while (this.#charted.size > CHARTED) this.#charted.delete(this.#charted.keys().next().value!);
+  }
+
+  async #collect(signal: AbortSignal): Promise<CollectionResult> {
     const acc = new CollectingAccumulator({
       source: this.config.name,
       attributes: this.config.attributes,
       defaultType: this.config.otel_type ?? "gauge",
       now: () => this.#clock.now(),
+      // The source's series cap: the accumulator drops (and counts) the rest.
+      maxSamples: this.config.max_series ?? 10_000,
       redact: (t) => this.#redactor.redact(t),
     });
     const t0 = performance.now();
@@ -162,6 +322,7 @@ export class SourceRunner {
       durationMs,
       timedOut,
       failed,
+      dropped: acc.dropped,
     };
   }
 
@@ -196,6 +357,7 @@ export class SourceRunner {
     s.recent_durations_ms.push(s.last_duration_ms);
     if (s.recent_durations_ms.length > RECENT) s.recent_durations_ms.shift();
     s.last_samples = acc.samples.length;
+    s.dropped_samples += acc.dropped;
     s.last_errors = acc.errors.slice(0, 10);
     if (timedOut) s.timeouts++;
     if (failed) s.failures++;

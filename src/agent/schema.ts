@@ -9,6 +9,8 @@ import {
   commonSourceFields,
   type ConfigIssue,
   splitListen,
+  zBreakerFields,
+  zBytes,
   zDuration,
   zListen,
 } from "../config/mod.ts";
@@ -34,6 +36,32 @@ export const agentSettingsSchema = z.strictObject({
   /** How long a start (connect) may take. */
   start_timeout: zDuration({ min: 1 }).default(10_000),
   shutdown_timeout: zDuration({ min: 1 }).default(5_000),
+  /** Circuit-breaker defaults of every source (a source's `breaker` overrides them). */
+  breaker: z.strictObject({
+    enabled: zBreakerFields.enabled.default(true),
+    failure_threshold: zBreakerFields.failure_threshold.default(5),
+    failure_ratio: zBreakerFields.failure_ratio.default(0),
+    window: zBreakerFields.window.default(20),
+    cooldown: zBreakerFields.cooldown.default(30_000),
+    max_cooldown: zBreakerFields.max_cooldown.default(600_000),
+    multiplier: zBreakerFields.multiplier.default(2),
+    jitter: zBreakerFields.jitter.default(0.2),
+  }).prefault({}),
+  /** How long `on_failure = "last_value"` re-exports a failed source's last good values. */
+  stale_after: zDuration({ min: 1 }).default(600_000),
+  /** Series one source may report per collection, unless it sets `max_series`. */
+  max_series_per_source: z.number().int().min(1).max(10_000_000).default(10_000),
+});
+
+/** `[custom_metrics.limits]`: memory limits, checked periodically. */
+export const limitsSchema = z.strictObject({
+  /** Above it, new series are refused and buffers shrink. Unset: no soft limit. */
+  soft_memory: zBytes().optional(),
+  /** Above it, the largest state is dropped and reported: the aggregation rule holding the most bytes, else the source with the most series. */
+  hard_memory: zBytes().optional(),
+  /** What is measured: resident set size or the JS heap in use. */
+  measure: z.enum(["rss", "heap"]).default("rss"),
+  check_interval: zDuration({ min: 100 }).default(10_000),
 });
 
 /** `[custom_metrics.log]`. */
@@ -41,6 +69,8 @@ export const logSchema = z.strictObject({
   level: zLevel.default("info"),
   format: z.enum(["text", "json"]).default("text"),
   components: z.record(z.string(), zLevel).default({}),
+  /** Repeats of one message from one component within this window are counted, not written. */
+  repeat_window: zDuration().default(60_000),
 });
 
 /** `[custom_metrics.admin]`: the admin HTTP API. */
@@ -66,6 +96,7 @@ export function buildDocumentSchema(kinds: readonly SourceKind[]) {
     agent: agentSettingsSchema.prefault({}),
     log: logSchema.prefault({}),
     admin: adminSchema.prefault({}),
+    limits: limitsSchema.prefault({}),
     resource: resourceSchema.prefault({}),
     sources: z.array(sourceSchema).default([]),
     aggregators: z.array(aggregatorSchema).default([]),
@@ -85,17 +116,37 @@ export type Document = z.output<ReturnType<typeof buildDocumentSchema>>;
 /** One validated source table (kind fields included). */
 export type SourceTable = Document["custom_metrics"]["sources"][number] & Record<string, unknown>;
 
-/** A source table with interval and timeout filled in (milliseconds). */
-export type ResolvedSource = SourceTable & CommonSourceConfig;
+/** The effective breaker settings of a source. */
+export type BreakerSettings = Document["custom_metrics"]["agent"]["breaker"];
 
-/** Fills a source's interval and timeout from the agent defaults. */
+/** A source table with interval, timeout, breaker, stale_after and max_series filled in (milliseconds). */
+export type ResolvedSource = SourceTable & CommonSourceConfig & {
+  breaker: BreakerSettings;
+  on_failure: "drop" | "last_value";
+  stale_after: number;
+  fallback?: string;
+  max_series: number;
+};
+
+/** Fills a source's interval, timeout and resilience settings from the agent defaults. */
 export function resolveSource(
   table: SourceTable,
   agent: Document["custom_metrics"]["agent"],
 ): ResolvedSource {
   const interval = table.interval ?? agent.default_interval;
   const timeout = Math.min(table.timeout ?? agent.default_timeout, interval);
-  return { ...table, interval, timeout } as ResolvedSource;
+  const own = Object.fromEntries(
+    Object.entries(table.breaker ?? {}).filter(([, v]) => v !== undefined),
+  );
+  return {
+    ...table,
+    interval,
+    timeout,
+    breaker: { ...agent.breaker, ...own },
+    on_failure: table.on_failure ?? "drop",
+    stale_after: table.stale_after ?? agent.stale_after,
+    max_series: table.max_series ?? agent.max_series_per_source,
+  } as ResolvedSource;
 }
 
 /** Cross-component checks: duplicate names, ports, inputs that match nothing. */
@@ -125,6 +176,21 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
         path: [...base, "timeout"],
         message: `timeout (${s.timeout} ms) must not exceed interval (${s.interval} ms)`,
       });
+    }
+    if (s.fallback !== undefined) {
+      const target = cm.sources.find((o) => o.name === s.fallback);
+      const problem = s.fallback === s.name
+        ? "a source cannot be its own fallback"
+        : !target
+        ? `fallback ${JSON.stringify(s.fallback)} is not a configured source`
+        : target.fallback !== undefined
+        ? `fallback ${
+          JSON.stringify(s.fallback)
+        } has a fallback of its own; chains are not followed`
+        : !resolveSource(s as SourceTable, cm.agent).breaker.enabled
+        ? "a fallback is used while the circuit breaker is open; this source's breaker is turned off"
+        : undefined;
+      if (problem) issues.push({ path: [...base, "fallback"], message: problem });
     }
     const kind = kinds.find((k) => k.type === s.type);
     const resolved = resolveSource(s as SourceTable, cm.agent);

@@ -70,7 +70,7 @@ Deno.test("cli usage errors exit 2 with a suggestion and no stack", async () => 
     [["validate", "extra.toml"], /unexpected argument "extra.toml" for "validate"/],
     [["run", "x"], /unexpected argument "x" for "run"/],
     [["once", "x"], /unexpected argument "x" for "once"/],
-    [["validate", "--format", "json"], /--format applies to "once" only/],
+    [["validate", "--format", "json"], /--format applies to "once" and "status" only/],
     [["validate", "--resolved"], /--resolved applies to "config print" only/],
   ];
   for (const [argv, re] of cases) {
@@ -92,6 +92,7 @@ Deno.test("cli validate accepts the example configs", async () => {
     const f of [
       "config/sextant.toml",
       "config/examples/design_example.toml",
+      "config/examples/composed/main.toml",
       "tests/testdata/smoke.toml",
     ]
   ) {
@@ -335,12 +336,6 @@ listen = "127.0.0.1:${port}"
   }
 });
 
-Deno.test("cli reports unimplemented commands honestly", async () => {
-  const b = io();
-  assertEquals(await main(["config", "migrate", "x.toml"], b.cli), EXIT.FAILURE);
-  assertStringIncludes(b.errText(), "not available in this release");
-});
-
 Deno.test("cli run keeps collecting while sources are unreachable, hang or print garbage", async () => {
   const dead = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const deadPort = (dead.addr as Deno.NetAddr).port;
@@ -421,7 +416,12 @@ interval = "50ms"
       byName.get("unreachable")!.last_errors[0].message,
       `127.0.0.1:${deadPort}`,
     );
-    const body = await (await fetch(metrics)).text();
+    // "good" runs every 50 ms with a 50 ms timeout: on a loaded machine one run may time out and
+    // clear its series until the next one, so wait for a scrape that follows a good run.
+    const body = await waitFor(async () => {
+      const t = await (await fetch(metrics)).text();
+      return /^good_value 7$/m.test(t) ? t : undefined;
+    }, "good_value in a scrape");
     assertMatch(body, /^good_value 7$/m);
     assertMatch(body, /^unreachable_up 0$/m);
     assertMatch(body, /^sextant_source_up\{source="hangs",type="command"\} 0$/m);
@@ -477,7 +477,7 @@ Deno.test("cli accepts SEXTANT_LOG_LEVEL in any case", async () => {
   assertEquals(await main(["validate", "-c", SMOKE], a.cli), EXIT.OK, a.errText());
 });
 
-Deno.test("cli run warns about unreadable plugin directories and survives SIGHUP", async () => {
+Deno.test("cli run warns about unreadable plugin directories and reloads on SIGHUP", async () => {
   const file = await tempFile(
     "plug.toml",
     `[custom_metrics]
@@ -511,7 +511,7 @@ listen = "127.0.0.1:0"
     /plugin directory cannot be read dir=\/nonexistent\/plugins error="EACCES: permission denied"/,
   );
   handlers.get("SIGHUP")!();
-  assertMatch(a.errText(), /SIGHUP received: configuration reload is not available/);
+  await waitFor(() => /configuration reloaded trigger=signal/.test(a.errText()), "the reload");
   handlers.get("SIGTERM")!();
   assertEquals(await running, EXIT.OK);
   assertMatch(a.errText(), /shutting down reason=SIGTERM/);

@@ -43,6 +43,8 @@ export async function loadOrReport(
   const files = await resolveConfigFiles(flags.config, io.platform);
   const result = await loadDocument(files, sourceKinds, io.platform);
   const redactor = new Redactor();
+  // Values interpolated from the environment or files are secrets (unless declared public).
+  for (const s of result.secrets) redactor.add(s);
   // The loader masks secret values in its messages itself.
   for (const e of result.errors) io.stderr(e.message);
   if (!opts.quietWarnings) {
@@ -90,10 +92,25 @@ export function buildLogger(
     level,
     format: (flags.logFormat ?? log?.format ?? "text") as "text" | "json",
     components: log?.components,
+    repeatWindow: log?.repeat_window,
     write: (line) => io.stderr(line),
     now: () => io.clock.now(),
     redactor,
   });
+}
+
+/** The kinds an agent runs with: the built-in ones and `plugin`, bound to the config's plugin directories. */
+export function agentKinds(
+  result: LoadResult<Document> & { config: Document },
+  registry: PluginRegistry,
+): SourceKind[] {
+  const pluginKindHere = createPluginKind({
+    directories: result.config.custom_metrics.plugin_directories,
+    baseDir: result.baseDirOf(["custom_metrics", "plugin_directories"]),
+    self: selfExec(),
+    registry,
+  });
+  return [...builtinSourceKinds, pluginKindHere as unknown as SourceKind];
 }
 
 /** Builds the agent for a loaded configuration; `overrides` adjust it per command. */
@@ -102,18 +119,12 @@ export function newAgent(
   io: CliIO,
   logger: Logger,
   overrides: Partial<AgentOptions> = {},
+  plugins = new PluginRegistry(),
 ): Agent {
   const { result, files, redactor } = loaded;
-  const plugins = new PluginRegistry();
-  const pluginKindHere = createPluginKind({
-    directories: result.config.custom_metrics.plugin_directories,
-    baseDir: result.baseDirOf(["custom_metrics", "plugin_directories"]),
-    self: selfExec(),
-    registry: plugins,
-  });
   return new Agent({
     config: result.config,
-    kinds: [...builtinSourceKinds, pluginKindHere as unknown as SourceKind],
+    kinds: agentKinds(result, plugins),
     plugins,
     platform: io.platform,
     logger,

@@ -9,14 +9,16 @@ import { errorMessage, systemClock, VERSION } from "../core/mod.ts";
 import { platform } from "../runtime/mod.ts";
 import { checkLogFlags, type GlobalFlags, sourceKinds } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
+import { migrateCommand } from "./migrate.ts";
 import { ONCE_FORMATS, onceCommand } from "./once.ts";
 import { pluginsCommand } from "./plugins.ts";
 import { runCommand } from "./run.ts";
+import { statusCommand } from "./status.ts";
 import { configPrintCommand, validateCommand } from "./validate.ts";
 
 export { type CliIO, EXIT } from "./io.ts";
 
-const COMMANDS = ["run", "once", "validate", "config", "plugins", "version", "help"];
+const COMMANDS = ["run", "once", "status", "validate", "config", "plugins", "version", "help"];
 
 /** The usage text of `sextant help`. */
 export function helpText(): string {
@@ -27,8 +29,13 @@ Usage:
   sextant run      [-c FILE]...                     run the collector
   sextant once     [-c FILE]... [--format json|prom|table]
                                                     one collection cycle; exit 1 if a source failed
+  sextant status   [-c FILE]... [--url URL] [--token T] [--format text|json]
+                                                    a running instance's sources, breakers and bottlenecks
   sextant validate [-c FILE]...                     check the configuration; exit 1 on any error
   sextant config print [-c FILE]... [--resolved]    the effective configuration, secrets redacted
+  sextant config migrate FILE... [--write] [--output FILE]
+                                                    upgrade older configs (0.3 monitor files too);
+                                                    prints a diff; --write keeps a .bak
   sextant plugins list  [DIR]...                     the plugins found (in DIR, or plugin_directories)
   sextant plugins check [DIR]...                    validate plugins; exit 1 if one is refused
   sextant version                                   print the version
@@ -68,7 +75,11 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       options: {
         config: { type: "string", short: "c", multiple: true },
         format: { type: "string" },
+        url: { type: "string" },
+        token: { type: "string" },
         resolved: { type: "boolean" },
+        write: { type: "boolean" },
+        output: { type: "string", short: "o" },
         "log-level": { type: "string" },
         "log-format": { type: "string" },
         debug: { type: "boolean" },
@@ -100,8 +111,16 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stdout(helpText());
     return EXIT.OK;
   }
-  if (v.format !== undefined && command !== "once") return usage(`--format applies to "once" only`);
+  if (v.format !== undefined && command !== "once" && command !== "status") {
+    return usage(`--format applies to "once" and "status" only`);
+  }
+  if ((v.url !== undefined || v.token !== undefined) && command !== "status") {
+    return usage(`--url and --token apply to "status" only`);
+  }
   if (v.resolved && command !== "config") return usage(`--resolved applies to "config print" only`);
+  if ((v.write || v.output !== undefined) && !(command === "config" && rest[0] === "migrate")) {
+    return usage(`--write and --output apply to "config migrate" only`);
+  }
   const logProblem = checkLogFlags(flags, io);
   if (logProblem) return usage(logProblem);
 
@@ -128,6 +147,20 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         if (rest.length) return usage(`unexpected argument ${JSON.stringify(rest[0])} for "once"`);
         return await onceCommand(flags, format, io);
       }
+      case "status": {
+        const format = v.format ?? "text";
+        if (format !== "text" && format !== "json") {
+          return usage(
+            `Cannot show the status as '--format' must be text or json: current value is ${
+              JSON.stringify(format)
+            }`,
+          );
+        }
+        if (rest.length) {
+          return usage(`unexpected argument ${JSON.stringify(rest[0])} for "status"`);
+        }
+        return await statusCommand(flags, { url: v.url, token: v.token, format }, io);
+      }
       case "validate":
         if (rest.length) {
           return usage(
@@ -139,16 +172,18 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         const sub = rest[0];
         if (sub === "print") return await configPrintCommand(flags, io);
         if (sub === "migrate") {
-          io.stderr(
-            "sextant: config migrate is not available in this release (config_version 4 is the only version so far)",
+          if (rest.length < 2) return usage(`config migrate needs at least one FILE`);
+          if (flags.config.length) return usage(`config migrate takes files as arguments, not -c`);
+          return await migrateCommand(
+            { files: rest.slice(1), write: v.write ?? false, output: v.output },
+            io,
           );
-          return EXIT.FAILURE;
         }
         const hint = sub ? didYouMean(sub, ["print", "migrate"]) : undefined;
         return usage(
           `unknown config command ${JSON.stringify(sub ?? "")}${
             hint ? ` (did you mean "${hint}"?)` : ""
-          }; expected "print"`,
+          }; expected "print" or "migrate"`,
         );
       }
       case "plugins": {

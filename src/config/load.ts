@@ -5,10 +5,12 @@
  * @module
  */
 import type { z } from "zod";
-import { ConfigError, redactCredentials } from "../core/mod.ts";
+import { ConfigError, Redactor } from "../core/mod.ts";
 import type { ConfigLocation, Platform } from "../core/mod.ts";
 import { DEFAULT_MESSAGE, describeIssues } from "./issues.ts";
-import { type Layer, parseLayer, readLayer } from "./layer.ts";
+import { composeFile, LOADER_KEYS } from "./compose.ts";
+import { interpolateLayer } from "./interpolate.ts";
+import { type Layer, parseLayer } from "./layer.ts";
 import { Locator, mergeLayers } from "./merge.ts";
 import { formatPath } from "./path.ts";
 import type { Path } from "./positions.ts";
@@ -30,7 +32,7 @@ export interface LoadOptions<T> {
   embedded?: { name: string; text: string };
   /** Schema of the whole document. */
   schema: z.ZodType<T>;
-  platform: Pick<Platform, "readFile" | "stat" | "cwd">;
+  platform: Pick<Platform, "readFile" | "readTextFile" | "readDir" | "stat" | "cwd" | "env">;
   /** Cross-field checks, run only when the schema passed; paths are document paths. */
   check?: (config: T) => ConfigIssue[];
 }
@@ -44,8 +46,12 @@ export interface LoadResult<T> {
   /** Every error, sorted by file (in command-line order), line and column. */
   errors: ConfigError[];
   warnings: ConfigError[];
-  /** Files actually read (an embedded default is not a file). */
+  /** Files actually read, includes and bases too (an embedded default is not a file). */
   files: string[];
+  /** Absolute paths to watch for reload: every file read, and every directory a glob read. */
+  watch: { files: string[]; dirs: string[] };
+  /** Values interpolated from the environment or files: secrets to register with the redactor. */
+  secrets: string[];
   /** The merged document (plain TOML values) before validation. */
   raw: Record<string, unknown>;
   /** Where a key was written; its nearest written ancestor when absent; `file:1:1` at worst. */
@@ -53,12 +59,6 @@ export interface LoadResult<T> {
   /** Absolute directory of the file that wrote a key, to resolve relative paths against. */
   baseDirOf(path: (string | number)[]): string;
 }
-
-/** Top-level keys reserved for composition features of a later version. */
-const RESERVED: Record<string, string> = {
-  include: "not supported in this version; give several -c options to compose files",
-  extends: "not supported in this version; give several -c options to compose files",
-};
 
 /**
  * Loads, merges and validates configuration. User mistakes of any kind come
@@ -78,14 +78,19 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
   const layers: Layer[] = [];
   let complete = true;
 
-  const sources = opts.files.length > 0 ? opts.files : opts.embedded ? [opts.embedded.name] : [];
+  const watchFiles: string[] = [];
+  const watchDirs: string[] = [];
+  const publicEnv: string[] = [];
   if (opts.files.length > 0) {
     for (const file of opts.files) {
-      const r = await readLayer(file, opts.platform);
-      if (r.read) files.push(file);
-      errors.push(...r.errors);
-      if (r.layer) layers.push(r.layer);
-      else complete = false;
+      const c = await composeFile(file, opts.platform);
+      files.push(...c.files);
+      watchFiles.push(...c.watchFiles);
+      watchDirs.push(...c.watchDirs);
+      errors.push(...c.errors);
+      layers.push(...c.layers);
+      publicEnv.push(...c.publicEnv);
+      complete &&= c.complete;
     }
   } else if (opts.embedded) {
     const r = parseLayer(opts.embedded.name, opts.embedded.text, cwd);
@@ -93,17 +98,35 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
     if (r.layer) layers.push(r.layer);
     else complete = false;
   }
+  // Files in merge order, for sorting errors.
+  const sources = [...new Set(layers.map((l) => l.file).concat(opts.files))];
+  if (sources.length === 0 && opts.embedded) sources.push(opts.embedded.name);
 
-  const accepted = layers.map((layer) => withoutReserved(layer, errors));
+  const secrets: string[] = [];
+  const accepted: Layer[] = [];
+  const pub = new Set(publicEnv);
+  for (const layer of layers) {
+    const r = await interpolateLayer(
+      withoutLoaderKeys(layer),
+      { env: (n) => opts.platform.env(n), readTextFile: (p) => opts.platform.readTextFile(p) },
+      pub,
+    );
+    errors.push(...r.errors);
+    secrets.push(...r.secrets);
+    accepted.push(r.layer);
+  }
   const merged = mergeLayers(accepted);
   warnings.push(...merged.warnings);
   const locator = new Locator(accepted, merged.origins, {
     file: sources[0] ?? "<config>",
     baseDir: cwd,
   });
+  const masker = new Redactor();
+  for (const secret of secrets) masker.add(secret);
   const report = (path: Path, at: Path, message: string, warning = false) => {
     const loc = locator.locate(at);
-    const detail = redactCredentials(message);
+    // An interpolated secret quoted as the "found" value must not leak into the message.
+    const detail = masker.redact(message);
     (warning ? warnings : errors).push(new ConfigError({ ...loc, path: formatPath(path) }, detail));
   };
 
@@ -145,7 +168,9 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
     config: ok ? config : undefined,
     errors: finalErrors,
     warnings: sorted(warnings),
-    files,
+    files: [...new Set(files)],
+    watch: { files: [...new Set(watchFiles)], dirs: [...new Set(watchDirs)] },
+    secrets: [...new Set(secrets)],
     raw: merged.doc,
     locate: (path) => locator.locate(path),
     baseDirOf: (path) => locator.baseDirOf(path),
@@ -172,15 +197,10 @@ function where(loc: ConfigLocation, path: string): string {
   return `${loc.file}:${loc.line}:${loc.col}: ${path}`;
 }
 
-/** Reports reserved top-level keys and returns the layer without them. */
-function withoutReserved(layer: Layer, errors: ConfigError[]): Layer {
-  const found = Object.keys(RESERVED).filter((k) => Object.hasOwn(layer.doc, k));
-  if (found.length === 0) return layer;
+/** The layer without the keys the loader handled (embedded text may still hold them). */
+function withoutLoaderKeys(layer: Layer): Layer {
+  if (!LOADER_KEYS.some((k) => Object.hasOwn(layer.doc, k))) return layer;
   const doc = { ...layer.doc };
-  for (const key of found) {
-    const pos = layer.positions.nearest([key]);
-    errors.push(new ConfigError({ file: layer.file, ...pos, path: key }, RESERVED[key]));
-    delete doc[key];
-  }
+  for (const k of LOADER_KEYS) delete doc[k];
   return { ...layer, doc };
 }

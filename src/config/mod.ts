@@ -17,3 +17,15 @@ export { renderConfig } from "./render.ts";
 export { didYouMean } from "./suggest.ts";
 export { formatPath } from "./path.ts";
 export { isSecretKey } from "./secrets.ts";
+export { unifiedDiff } from "./diff.ts";
+export {
+  detectVersion,
+  type FormatVersion,
+  migrate,
+  type MigrationFile,
+  type MigrationNote,
+  type MigrationResult,
+  MIGRATIONS,
+  type MigrationStep,
+} from "./migrate.ts";
+export { type ConfigWatch, watchConfig, type WatchOptions } from "./watch.ts";

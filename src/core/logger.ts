@@ -41,6 +41,13 @@ export interface LoggerOptions {
   /** @default {Date.now} */
   now?: () => number;
   redactor?: Redactor;
+  /**
+   * A line identical to one written less than this many ms ago (same
+   * component, level, message and fields) is counted instead of written; the
+   * next one written after the window says "…repeated N times". 0 writes every line.
+   * @default {60000}
+   */
+  repeatWindow?: number;
 }
 
 /**
@@ -61,6 +68,8 @@ export function createLogger(options: LoggerOptions): Logger {
     write: options.write,
     now: options.now ?? Date.now,
     redactor: options.redactor ?? new Redactor(),
+    repeatWindow: options.repeatWindow ?? 60_000,
+    repeats: new Map<string, Repeat>(),
   };
   return makeLogger(state, "sextant");
 }
@@ -72,6 +81,34 @@ interface State {
   write: (line: string) => void;
   now: () => number;
   redactor: Redactor;
+  repeatWindow: number;
+  /** Recent lines by key; bounded by {@linkcode MAX_REPEAT_KEYS}, oldest first. */
+  repeats: Map<string, Repeat>;
+}
+
+interface Repeat {
+  since: number;
+  suppressed: number;
+}
+
+/** Distinct recent lines remembered for repeat suppression. */
+const MAX_REPEAT_KEYS = 1000;
+
+/** Whether to write a line with this key now; with the count suppressed before it. */
+function admit(state: State, key: string): { write: boolean; repeated: number } {
+  if (state.repeatWindow <= 0) return { write: true, repeated: 0 };
+  const now = state.now();
+  const seen = state.repeats.get(key);
+  if (seen && now - seen.since < state.repeatWindow) {
+    seen.suppressed++;
+    return { write: false, repeated: 0 };
+  }
+  state.repeats.delete(key);
+  if (state.repeats.size >= MAX_REPEAT_KEYS) {
+    state.repeats.delete(state.repeats.keys().next().value!);
+  }
+  state.repeats.set(key, { since: now, suppressed: 0 });
+  return { write: true, repeated: seen?.suppressed ?? 0 };
 }
 
 function levelFor(state: State, component: string): LogLevel {
@@ -93,9 +130,17 @@ function makeLogger(state: State, component: string): Logger {
       const value = fieldValue(v);
       clean[k] = typeof value === "string" ? r(value) : value;
     }
+    const text = r(msg);
+    const { write, repeated } = admit(
+      state,
+      `${level}\u0000${component}\u0000${text}\u0000${JSON.stringify(clean)}`,
+    );
+    if (!write) return;
+    if (repeated > 0) clean.repeated = repeated;
+    const shown = repeated > 0 ? `${text} …repeated ${repeated} times` : text;
     const line = state.format === "json"
-      ? jsonLine(state.now(), level, component, r(msg), clean)
-      : textLine(state.now(), level, component, r(msg), clean);
+      ? jsonLine(state.now(), level, component, text, clean)
+      : textLine(state.now(), level, component, shown, clean);
     state.write(line);
   };
   return {

@@ -1,4 +1,4 @@
-import { assertEquals, assertMatch } from "../../tests/assert.ts";
+import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
 import { createLogger } from "./logger.ts";
 import { Redactor } from "./redact.ts";
 
@@ -65,4 +65,38 @@ Deno.test("logger redacts secrets that serialising would escape, and skips undef
     assertEquals(lines[0].includes("cr\\\\et") || lines[0].includes('s3\\"cr'), false, lines[0]);
     assertEquals(lines[0].includes("item"), false, lines[0]);
   }
+});
+
+Deno.test("logger folds repeats within the window and reports the count on the next line", () => {
+  let now = 0;
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l), now: () => now, repeatWindow: 1000 });
+  const x = log.child("export");
+  for (let i = 0; i < 121; i++) x.warn("export failed", { error: "HTTP 503" });
+  x.warn("export failed", { error: "HTTP 500" }); // different fields: its own line
+  assertEquals(lines.length, 2);
+  now = 1000;
+  x.warn("export failed", { error: "HTTP 503" });
+  assertEquals(lines.length, 3);
+  assertMatch(lines[2], /export failed …repeated 120 times error="HTTP 503" repeated=120$/);
+  now = 5000;
+  x.warn("export failed", { error: "HTTP 503" });
+  assert(!lines[3].includes("repeated"), lines[3]);
+});
+
+Deno.test("logger puts the repeat count in a JSON field, and a zero window writes every line", () => {
+  let now = 0;
+  const json: string[] = [];
+  const log = createLogger({ format: "json", write: (l) => json.push(l), now: () => now });
+  log.info("tick");
+  log.info("tick");
+  now = 60_000;
+  log.info("tick");
+  assertEquals(json.length, 2);
+  assertEquals(JSON.parse(json[1]).repeated, 1);
+  assertEquals(JSON.parse(json[1]).msg, "tick");
+  const all: string[] = [];
+  const every = createLogger({ write: (l) => all.push(l), repeatWindow: 0 });
+  for (let i = 0; i < 5; i++) every.info("tick");
+  assertEquals(all.length, 5);
 });

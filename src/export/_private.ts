@@ -35,6 +35,13 @@ export function hasDataPoints(rm: ResourceMetrics): boolean {
   return rm.scopeMetrics.some((s) => s.metrics.some((m) => m.dataPoints.length > 0));
 }
 
+/** Data points in a batch (the unit drops are counted in). */
+export function countDataPoints(rm: ResourceMetrics): number {
+  let n = 0;
+  for (const s of rm.scopeMetrics) for (const m of s.metrics) n += m.dataPoints.length;
+  return n;
+}
+
 /**
  * A copy of `rm` without the data points `keep` refuses and without metrics
  * left empty. The OTel SDK keeps reporting, under cumulative temporality,

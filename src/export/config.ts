@@ -104,6 +104,12 @@ export const otlpExporterSchema = z.strictObject({
   timeout: zDuration({ min: 100 }).default(10_000),
   /** @default {"cumulative"} */
   temporality: z.enum(["cumulative", "delta"]).default("cumulative"),
+  /** Failed batches kept for a retry; when full the oldest is dropped and counted (0 = no retries). @default {100} */
+  retry_buffer: z.number().int().min(0).max(100_000).default(100),
+  /** First wait after a failed export; doubles (±20%) per failure in a row. @default {1000} */
+  retry_initial: zDuration({ min: 10 }).default(1_000),
+  /** Longest wait between attempts. @default {60000} */
+  retry_max: zDuration({ min: 10 }).default(60_000),
 });
 
 /** `[[custom_metrics.exporters]]` with `type = "console"`: prints metrics periodically. */

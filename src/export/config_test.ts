@@ -27,6 +27,9 @@ Deno.test("exporterSchema fills the defaults of each exporter type", () => {
     interval: 60_000,
     timeout: 10_000,
     temporality: "cumulative",
+    retry_buffer: 100,
+    retry_initial: 1_000,
+    retry_max: 60_000,
   });
   assertEquals(exporterSchema.parse({ type: "console" }), {
     type: "console",

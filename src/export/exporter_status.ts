@@ -4,6 +4,7 @@
  * @module
  */
 import type { Logger } from "../core/mod.ts";
+import type { QueueStatus, RetryQueue } from "./retry_queue.ts";
 
 /** What `status()` reports for one exporter. */
 export interface ExporterStatus {
@@ -18,6 +19,8 @@ export interface ExporterStatus {
   lastExportAt?: number;
   /** The most recent failure, kept after recovery. */
   lastError?: string;
+  /** The retry queue of a push exporter that has one. */
+  queue?: QueueStatus;
 }
 
 /** Counters and log lines of one exporter. */
@@ -32,6 +35,8 @@ export class ExporterStats {
   #lastError: string | undefined;
   readonly #logger: Logger;
   readonly #now: () => number;
+  /** The exporter's retry queue, when it has one. */
+  queue?: RetryQueue;
 
   constructor(
     name: string,
@@ -60,6 +65,14 @@ export class ExporterStats {
     }
   }
 
+  /** Event `batch dropped`: the retry queue was full; one warning line, counted by the queue. */
+  dropped(points: number): void {
+    this.#logger.warn("export retry queue full: oldest batch dropped", {
+      exporter: this.name,
+      points,
+    });
+  }
+
   /** Event `export failed`: one warning line, no stack. */
   failed(message: string): void {
     this.#failures++;
@@ -83,6 +96,7 @@ export class ExporterStats {
     if (this.endpoint !== undefined) s.endpoint = this.endpoint;
     if (this.#lastExportAt !== undefined) s.lastExportAt = this.#lastExportAt;
     if (this.#lastError !== undefined) s.lastError = this.#lastError;
+    if (this.queue) s.queue = this.queue.snapshot();
     return s;
   }
 }

@@ -18,6 +18,7 @@ import type { Attributes } from "../core/mod.ts";
 import { filterDataPoints } from "./_private.ts";
 import type { ExporterStats } from "./exporter_status.ts";
 import { MonitoredExporter } from "./monitored_exporter.ts";
+import type { RetryQueue } from "./retry_queue.ts";
 import type { MetricDefinition, SeriesStore } from "./series_store.ts";
 
 /**
@@ -55,6 +56,8 @@ export interface PushSpec {
   /** A new underlying exporter (one per generation: a shut-down exporter cannot be reused). */
   create(): PushMetricExporter;
   describe(err: unknown): string;
+  /** Shared by every generation, so a rebuild keeps what waits for a retry. */
+  retry?: RetryQueue;
 }
 
 class PullReader extends MetricReader {
@@ -126,6 +129,7 @@ export class OtelGeneration {
           timeoutMs: spec.timeoutMs + 1000,
           filter: this.#filter,
           describe: spec.describe,
+          retry: spec.retry,
         }),
         spec.intervalMs,
         spec.timeoutMs,

@@ -194,8 +194,12 @@ Deno.test("otlp exporter counts 503 answers as failures and recovers", async () 
 
     receiver.mode = "ok";
     await pipeline.flush();
-    await waitFor(() => pipeline.status()[0].exports === 1, "an export after recovery");
+    // The new batch, then the failed one from the retry queue.
+    await waitFor(() => pipeline.status()[0].exports === 2, "an export and a retry after recovery");
     assertEquals(receiver.received[0].metrics[0].points[0].value, 1);
+    assertEquals(receiver.received.length, 2);
+    assertEquals(pipeline.status()[0].queue?.retried, 1);
+    assertEquals(pipeline.status()[0].queue?.size, 0);
     assertEquals(lines.filter((l) => l.msg === "export recovered").map((l) => l.failed_before), [
       1,
     ]);

@@ -13,6 +13,7 @@ import { ExporterStats, type ExporterStatus } from "./exporter_status.ts";
 import { OtelGeneration, type PushSpec } from "./otel_state.ts";
 import { createOtlpExporter, describeOtlpError, otlpTimeout } from "./otlp_exporter.ts";
 import { PrometheusEndpoint } from "./prometheus_exporter.ts";
+import { RetryQueue } from "./retry_queue.ts";
 import { serializePrometheus } from "./prometheus_serializer.ts";
 import { type RejectedSample, SeriesStore } from "./series_store.ts";
 
@@ -83,6 +84,10 @@ export interface ExportPipeline {
   status(): ExporterStatus[];
   /** How much state the pipeline holds: metrics, series, OTel instruments. */
   inspect(): PipelineInspection;
+  /** Memory pressure: retry queues keep a quarter of their capacity. */
+  shrink(): void;
+  /** Pressure gone: full capacity again. */
+  relieve(): void;
   /** Listeners actually bound (port 0 resolved), after `start()`. */
   readonly endpoints: { name: string; url: string }[];
 }
@@ -178,6 +183,7 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
   const stats: ExporterStats[] = [];
   const prometheus: PrometheusEndpoint[] = [];
   const push: PushSpec[] = [];
+  const queues: RetryQueue[] = [];
   for (const config of opts.exporters) {
     const name = exporterName(config);
     const log = logger.child(name);
@@ -198,7 +204,18 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
       case "otlp": {
         const s = new ExporterStats(name, config.type, safeUrl(config.endpoint), log);
         stats.push(s);
+        const retry = config.retry_buffer > 0
+          ? new RetryQueue({
+            capacity: config.retry_buffer,
+            initial: config.retry_initial,
+            max: config.retry_max,
+            onDrop: (points) => s.dropped(points),
+          })
+          : undefined;
+        s.queue = retry;
+        queues.push(...(retry ? [retry] : []));
         push.push({
+          retry,
           stats: s,
           intervalMs: config.interval,
           timeoutMs: otlpTimeout(config),
@@ -313,6 +330,7 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
 
     async flush() {
       if (state === "stopped") return;
+      for (const q of queues) q.expedite();
       await generation.flush();
     },
 
@@ -320,6 +338,7 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
       stopping ??= (async () => {
         const wasStarted = state === "started";
         state = "stopped";
+        for (const q of queues) q.expedite();
         const work = Promise.allSettled([
           ...prometheus.map((p) => p.close()),
           generation.shutdown(),
@@ -340,6 +359,14 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
 
     status() {
       return stats.map((s) => s.snapshot());
+    },
+
+    shrink() {
+      for (const q of queues) q.shrink();
+    },
+
+    relieve() {
+      for (const q of queues) q.relieve();
     },
 
     inspect() {

@@ -42,18 +42,27 @@ export function parsePluginOutput(
   return { samples: parsed.samples, errors: lineErrors(parsed.errors, parsed.format) };
 }
 
-/** Checks the samples a module plugin returned (through the JSON sample parser). */
-export function checkReturnedSamples(
-  samples: unknown,
-): { samples: SampleInput[]; errors: string[] } {
-  if (!Array.isArray(samples)) {
-    return { samples: [], errors: ["collect() must return an array of samples"] };
-  }
-  const parsed = parseJsonSamples(samples.map((s) => JSON.stringify(s ?? null)).join("\n"));
+/**
+ * Checks the samples a module plugin returned, given as the JSON text of
+ * what `collect()` returned: parsed once, by the JSON sample parser, with
+ * each bad sample reported as `sample N: ...` and the good ones kept.
+ */
+export function checkReturnedJson(json: string): { samples: SampleInput[]; errors: string[] } {
+  if (!json.startsWith("[")) return notAnArray();
+  // The text is one line (the protocol line it came in was capped already).
+  const parsed = parseJsonSamples(json, { maxLineLength: json.length });
+  const perSample = parsed.errors.map((e) => {
+    const item = /^item (\d+): /.exec(e.message);
+    return item ? { line: Number(item[1]) + 1, message: e.message.slice(item[0].length) } : e;
+  });
   return {
     samples: parsed.samples,
-    errors: lineErrors(parsed.errors, "json").map((e) => e.replace(/^json output line/, "sample")),
+    errors: lineErrors(perSample, "json").map((e) => e.replace(/^json output line/, "sample")),
   };
+}
+
+function notAnArray(): { samples: SampleInput[]; errors: string[] } {
+  return { samples: [], errors: ["collect() must return an array of samples"] };
 }
 
 function lineErrors(errors: { line: number; message: string }[], format: string): string[] {

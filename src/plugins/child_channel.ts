@@ -26,6 +26,7 @@ export interface ChildChannelOptions {
 }
 
 const STDERR_KEEP = 20;
+const encoder = new TextEncoder();
 
 /** A running child with a line protocol. */
 export class ChildChannel {
@@ -88,7 +89,7 @@ export class ChildChannel {
   async write(text: string): Promise<boolean> {
     if (this.#exited || !this.#writer) return false;
     try {
-      await this.#writer.write(new TextEncoder().encode(text));
+      await this.#writer.write(encoder.encode(text));
       return true;
     } catch {
       return false;

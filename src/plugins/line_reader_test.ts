@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import { readLines } from "./line_reader.ts";
+import { LineSplitter, readLines } from "./line_reader.ts";
 
 function stream(chunks: string[]): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -54,4 +54,61 @@ Deno.test("readLines stops reading when told to", async () => {
   });
   await ended;
   assertEquals(lines, ["a", "b"]);
+});
+
+function split(chunks: (string | Uint8Array)[], maxLine: number) {
+  const lines: string[] = [];
+  let overflow = 0;
+  const s = new LineSplitter({
+    maxLine,
+    onLine: (l) => lines.push(l),
+    onOverflow: () => overflow++,
+  });
+  for (const c of chunks) s.push(c);
+  s.end();
+  return { lines, overflow };
+}
+
+Deno.test("LineSplitter joins a character and a CRLF split across chunks", () => {
+  const bytes = new TextEncoder().encode("é€\r\nz");
+  // "é" is 2 bytes, "€" 3: cut inside each, and between the CR and the LF.
+  const chunks = [
+    bytes.subarray(0, 1),
+    bytes.subarray(1, 3),
+    bytes.subarray(3, 6),
+    bytes.subarray(6),
+  ];
+  assertEquals(split(chunks, 100), { lines: ["é€", "z"], overflow: 0 });
+});
+
+Deno.test("LineSplitter keeps a line that arrives in many small chunks and caps the total", () => {
+  const chunks = Array.from({ length: 50 }, () => "ab");
+  assertEquals(split([...chunks, "\nnext\n"], 100), {
+    lines: ["ab".repeat(50), "next"],
+    overflow: 0,
+  });
+  // The same line is too long for a cap of 99 before its newline has arrived.
+  assertEquals(split([...chunks, "\nnext\n"], 99), { lines: [], overflow: 1 });
+});
+
+Deno.test("LineSplitter ignores input after stop and reports a last line without newline", () => {
+  const lines: string[] = [];
+  const s = new LineSplitter({
+    maxLine: 10,
+    onLine: (l) => {
+      lines.push(l);
+      if (l === "stop") s.stop();
+    },
+    onOverflow: () => {},
+  });
+  s.push("a\r");
+  s.push("\nstop\nb\n");
+  s.push("c\n");
+  s.end();
+  assertEquals([lines, s.stopped], [["a", "stop"], true]);
+  const tail: string[] = [];
+  const t = new LineSplitter({ maxLine: 10, onLine: (l) => tail.push(l), onOverflow: () => {} });
+  t.push("x\ny\r");
+  t.end();
+  assertEquals(tail, ["x", "y"]);
 });

@@ -10,7 +10,7 @@ import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Clock, Logger, Platform } from "../core/mod.ts";
 import type { SelfExec, WorkerPermissions } from "../runtime/mod.ts";
-import { type Backend, checkReturnedSamples, type CollectOutcome } from "./backend.ts";
+import { type Backend, checkReturnedJson, type CollectOutcome } from "./backend.ts";
 import { ChildChannel, describeExit } from "./child_channel.ts";
 import { PLUGIN_HOST_ARG } from "./host_main.ts";
 import { denoFlags, type Permissions, widen } from "./permissions.ts";
@@ -43,7 +43,8 @@ export interface ModuleBackendOptions {
 type Reply = {
   op: string;
   id?: number;
-  samples?: unknown;
+  /** The JSON text of the samples of a `result`. */
+  json?: string;
   error?: string;
   message?: string;
   level?: string;
@@ -80,6 +81,8 @@ export class ModuleBackend implements Backend {
   #o: ModuleBackendOptions;
   #ch?: ChildChannel;
   #nonce = crypto.randomUUID();
+  /** What every protocol line from the host starts with. */
+  #prefix = `${this.#nonce} `;
   #next = 1;
   #pending = new Map<number, (r: Reply) => void>();
   #ready?: (r: Reply) => void;
@@ -179,7 +182,7 @@ export class ModuleBackend implements Backend {
   }
 
   #onLine(line: string): void {
-    if (!line.startsWith(`${this.#nonce} `)) {
+    if (!line.startsWith(this.#prefix)) {
       // Whatever the plugin wrote to stdout itself: not protocol, and never trusted.
       if (this.#noise++ < 5) {
         this.#o.logger.debug("plugin wrote to stdout outside the protocol; ignored", {
@@ -188,13 +191,27 @@ export class ModuleBackend implements Backend {
       }
       return;
     }
+    const at = this.#prefix.length;
+    if (line.startsWith("result ", at)) {
+      // `result <id> <JSON>`: the JSON goes to the sample parser untouched, parsed once there.
+      const sp = line.indexOf(" ", at + 7);
+      const id = sp === -1 ? NaN : Number(line.slice(at + 7, sp));
+      const done = this.#pending.get(id);
+      this.#pending.delete(id);
+      return done?.({ op: "result", id, json: line.slice(sp + 1) });
+    }
     let r: Reply;
     try {
-      r = JSON.parse(line.slice(this.#nonce.length + 1));
+      r = JSON.parse(line.slice(at));
     } catch {
       return void this.#ch?.kill("sent a protocol line that is not JSON");
     }
     switch (r.op) {
+      case "result": {
+        const done = this.#pending.get(r.id ?? -1);
+        this.#pending.delete(r.id ?? -1);
+        return done?.(r);
+      }
       case "ready":
       case "failed":
         return this.#ready?.(r);
@@ -210,11 +227,6 @@ export class ModuleBackend implements Backend {
         else this.#o.logger.debug("plugin says", { text });
         return;
       }
-      case "result": {
-        const done = this.#pending.get(r.id ?? -1);
-        this.#pending.delete(r.id ?? -1);
-        done?.(r);
-      }
     }
   }
 
@@ -227,13 +239,15 @@ export class ModuleBackend implements Backend {
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) onAbort();
     try {
-      await ch.write(JSON.stringify({ op: "collect", id }) + "\n");
+      // Not awaited: the reply is what counts, and a failed write means the host is gone,
+      // which resolves `reply` through onExit.
+      void ch.write(`{"op":"collect","id":${id}}\n`);
       const r = await reply;
       if (r.op === "gone") return { samples: [], errors: [], fatal: r.message };
       if (r.error !== undefined) {
         return { samples: [], errors: [`collect() failed: ${withoutStack(r.error)}`] };
       }
-      return checkReturnedSamples(r.samples);
+      return checkReturnedJson(r.json ?? "null");
     } finally {
       signal.removeEventListener("abort", onAbort);
     }

@@ -10,7 +10,7 @@
 import { pathToFileURL } from "node:url";
 import type { Clock, Logger } from "../core/mod.ts";
 import { createWorker, type WorkerPermissions } from "../runtime/mod.ts";
-import { type Backend, checkReturnedSamples, type CollectOutcome } from "./backend.ts";
+import { type Backend, checkReturnedJson, type CollectOutcome } from "./backend.ts";
 import { type Permissions, widen } from "./permissions.ts";
 import { type FromWorker, WORKER_SOURCE } from "./worker_source.ts";
 
@@ -129,7 +129,8 @@ export class WorkerBackend implements Backend {
       if (m.type === "error") {
         return { samples: [], errors: [`collect() failed: ${m.message.split("\n")[0]}`] };
       }
-      return checkReturnedSamples((m as { samples: unknown }).samples);
+      const json = (m as { json?: unknown }).json;
+      return checkReturnedJson(typeof json === "string" ? json : "null");
     } finally {
       signal.removeEventListener("abort", onAbort);
     }

@@ -15,7 +15,8 @@ export type ToWorker =
 /** Messages the Worker sends. */
 export type FromWorker =
   | { type: "ready" }
-  | { type: "result"; id: number; samples: unknown }
+  /** `json`: the JSON text of what `collect()` returned (checked by the receiver's sample parser). */
+  | { type: "result"; id: number; json: string }
   | { type: "error"; id?: number; phase: string; message: string }
   | { type: "log"; level: string; text: string }
   | { type: "closed" };
@@ -23,6 +24,8 @@ export type FromWorker =
 /** The Worker's source (plain JavaScript). */
 export const WORKER_SOURCE = `
 let plugin, ctx;
+// Taken before the plugin is imported, so that it cannot swap the encoder under its own results.
+const stringify = JSON.stringify;
 const post = (m) => self.postMessage(m);
 const show = (a) => a.map((x) => {
   if (typeof x === "string") return x;
@@ -52,7 +55,9 @@ self.onmessage = async (e) => {
       post({ type: "ready" });
     } else if (m.type === "collect") {
       const samples = await plugin.collect(ctx);
-      post({ type: "result", id: m.id, samples: JSON.parse(JSON.stringify(samples ?? [])) });
+      // Encoded once, here; the receiver parses it once, in the JSON sample parser.
+      const json = stringify(samples ?? []);
+      post({ type: "result", id: m.id, json: json === undefined ? "null" : json });
     } else if (m.type === "close") {
       if (plugin && typeof plugin.close === "function") await plugin.close();
       post({ type: "closed" });

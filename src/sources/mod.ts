@@ -7,6 +7,7 @@ import { commandKind } from "./command/mod.ts";
 import { databaseKind } from "./database/mod.ts";
 import { fileKind } from "./file/mod.ts";
 import { httpKind } from "./http/mod.ts";
+import { processKind } from "./process/mod.ts";
 import { systemKind } from "./system/mod.ts";
 
 /** Every built-in kind, in the order `sextant help` lists them. */
@@ -15,5 +16,6 @@ export const builtinSourceKinds: readonly SourceKind[] = [
   commandKind,
   fileKind,
   systemKind,
+  processKind,
   databaseKind,
 ] as unknown as SourceKind[];

@@ -74,6 +74,8 @@ Deno.test({
         interval: "100ms",
         timeout: "2s",
         queries: [{ name: "one", sql: "SELECT 1" }],
+        // Retries on every run; the breaker's part is tested below.
+        breaker: { enabled: false },
       }],
     }, lines);
     await agent.start();
@@ -244,5 +246,67 @@ Deno.test({
         }
       });
     });
+  },
+});
+
+Deno.test({
+  name:
+    "database down at start and mid-run opens the breaker, which closes when it is back; the other source keeps its schedule",
+  ignore: !PG,
+  async fn() {
+    const u = new URL(PG_URL);
+    const proxy = await startTcpProxy({ hostname: u.hostname, port: Number(u.port) });
+    proxy.refuse();
+    const lines: string[] = [];
+    const agent = startAgent({
+      sources: [
+        {
+          name: "db",
+          type: "database",
+          connection_string: pgViaProxy(proxy.port),
+          interval: "100ms",
+          timeout: "2s",
+          queries: [{ name: "one", sql: "SELECT 1" }],
+          on_failure: "last_value",
+          breaker: { failure_threshold: 3, cooldown: "300ms", max_cooldown: "600ms", jitter: 0 },
+        },
+        { name: "clock", type: "system", interval: "100ms" },
+      ],
+    }, lines);
+    await agent.start();
+    const db = () => agent.status().sources.find((s) => s.name === "db")!;
+    const other = () => agent.status().sources.find((s) => s.name === "clock")!;
+    try {
+      // Down at start: three failed starts open the breaker; then the source is not called.
+      await waitFor(() => db().breaker?.state === "open", "the breaker to open", 10_000);
+      assertEquals(db().failures, 3);
+      await waitFor(() => db().skipped_open >= 2, "ticks skipped while open", 10_000);
+      // Back: the next probe starts the source and closes the breaker.
+      await proxy.accept();
+      await waitFor(
+        () => db().breaker?.state === "closed" && db().state === "ok",
+        "recovery",
+        10_000,
+      );
+      const text = await (await fetch(agent.pipeline.endpoints[0].url)).text();
+      assertStringIncludes(text, "db_one 1");
+      // Down mid-run: the last value is served as stale while the breaker opens again.
+      proxy.refuse();
+      await waitFor(() => db().breaker?.state === "open", "the breaker to reopen", 10_000);
+      const stale = await (await fetch(agent.pipeline.endpoints[0].url)).text();
+      assertStringIncludes(stale, 'db_one{stale="true"} 1');
+      await proxy.accept();
+      await waitFor(() => db().breaker?.state === "closed", "recovery after the outage", 10_000);
+      assert(db().breaker!.transitions >= 6, JSON.stringify(db().breaker));
+      const opened = lines.filter((l) => l.includes("circuit breaker opened"));
+      assert(opened.length >= 2, opened.join("\n"));
+      // The other source kept its schedule all along.
+      assert(other().overruns === 0 && other().collections >= 10, JSON.stringify(other()));
+      const all = lines.join("\n") + JSON.stringify(agent.status());
+      assert(!all.includes(PASSWORD), "the password appears in the log or /status");
+    } finally {
+      await agent.stop();
+      await proxy.close();
+    }
   },
 });

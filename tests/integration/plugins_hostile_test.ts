@@ -334,3 +334,42 @@ Deno.test("hostile python plugin allocating past its memory_limit is stopped by 
     assertEquals(t.plugin().state, "running");
   }, `memory_limit = 128\n`);
 });
+
+Deno.test("hostile exec plugin crashing on every run opens its breaker, is not run while open, and closes once fixed", async () => {
+  await contain(
+    `version = "1.0.0"\nkind = "exec"\nentry = "run.sh"\napi_version = "^1"\nformat = "json"\n`,
+    {
+      "run.sh": `#!/bin/sh
+echo run >> "SECRET_FILE.runs"
+if [ -f "SECRET_FILE.ok" ]; then echo '{"name":"fixed","value":1}'; exit 0; fi
+echo "segfault (simulated)" >&2
+exit 139
+`,
+    },
+    async (t, root) => {
+      const bad = () => t.agent.status().sources.find((x) => x.name === "bad")!;
+      await waitFor(() => bad().breaker?.state === "open", "the breaker to open", 30_000);
+      assertMatch(lastErrors(t), /code 139/);
+      const runs = async () =>
+        (await Deno.readTextFile(join(root, "secret.txt.runs"))).trim().split("\n").length;
+      const whenOpened = await runs();
+      await waitFor(() => bad().skipped_open >= 1, "a tick skipped while open", 30_000);
+      assertEquals(await runs(), whenOpened, "the plugin ran while its breaker was open");
+      // Self-metric gauges are refreshed at most once a second: wait for a snapshot after the trip.
+      await waitFor(
+        async () =>
+          /^sextant_source_breaker_transitions_total\{source="bad",type="plugin"\} [1-9]/m.test(
+            await t.metrics(),
+          ),
+        "the breaker transition in the self-metrics",
+        10_000,
+      );
+      await Deno.writeTextFile(join(root, "secret.txt.ok"), "");
+      await waitFor(() => bad().breaker?.state === "closed", "the breaker to close", 30_000);
+      await waitFor(async () => /bad_fixed 1/.test(await t.metrics()), "the fixed value", 5_000);
+      assert(t.logs.some((l) => l.includes("circuit breaker opened")));
+      assert(t.logs.some((l) => l.includes("circuit breaker closed")));
+    },
+    `breaker = { failure_threshold = 2, cooldown = "1500ms", jitter = 0 }\n`,
+  );
+});

@@ -2,7 +2,7 @@
  * The same CLI under `deno run` and `bun`: version, once (JSON), and a
  * full run that is scraped, checked with promtool and stopped with SIGTERM.
  */
-import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "../assert.ts";
 import {
   BUN,
   DENO,
@@ -47,6 +47,39 @@ for (const [name, prefix] of RUNTIMES) {
       assertMatch(r.stderr(), new RegExp(`shutting down reason=${signal}`));
     });
   }
+
+  Deno.test(`${name} main.ts run reloads on a file change and on SIGHUP`, async () => {
+    const dir = await Deno.makeTempDir();
+    const file = `${dir}/sextant.toml`;
+    const smoke = await Deno.readTextFile(SMOKE_CONFIG);
+    await Deno.writeTextFile(file, smoke);
+    const r = await startCollector([...prefix, "run", "-c", file]);
+    try {
+      await waitFor(() => r.stderr().includes("watching configuration files"), "the watch");
+      type S = { sources: { name: string }[]; config: { reloads: { success: number } } };
+      const status = async () => (await (await fetch(`${r.adminUrl}/status`)).json()) as S;
+      await Deno.writeTextFile(
+        file,
+        smoke + '\n[[custom_metrics.sources]]\nname = "later"\ntype = "command"\n' +
+          'command = ["sh", "-c", "echo 5"]\nformat = "number"\ninterval = "1s"\n',
+      );
+      await waitFor(
+        async () => (await (await fetch(r.metricsUrl)).text()).includes("later_value 5"),
+        "the added source",
+      );
+      const before = (await status()).config.reloads.success;
+      r.child.kill("SIGHUP");
+      await waitFor(
+        async () => (await status()).config.reloads.success > before,
+        "the SIGHUP reload",
+      );
+      assertMatch(r.stderr(), /configuration reloaded trigger=signal/);
+    } finally {
+      const { code } = await r.terminate();
+      assertEquals(code, 0, r.stderr());
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
 
   Deno.test(`${name} main.ts validate reports a bad file in one located line`, async () => {
     const dir = await Deno.makeTempDir();

@@ -1,7 +1,8 @@
 /**
  * A loopback OTLP/HTTP metrics receiver for tests: decodes protobuf bodies
  * with protobufjs and `otlp_metrics.proto`, JSON bodies with JSON.parse, and
- * can answer 503 or hang to exercise failures.
+ * can answer 503, hang, or refuse connections (stop listening) and come
+ * back on the same port, to exercise failures and recovery.
  * @module
  */
 import protobuf from "protobufjs";
@@ -132,6 +133,10 @@ export interface OtlpReceiver {
   received: ReceivedExport[];
   /** Requests seen at all (also those answered 503 or left hanging). */
   hits: number;
+  /** Stops listening: connections are refused until `recover()`. */
+  refuse(): Promise<void>;
+  /** Listens again on the same port, answering normally (mode "ok"). */
+  recover(): void;
   close(): Promise<void>;
 }
 
@@ -144,12 +149,24 @@ export function startOtlpReceiver(mode: ReceiverMode = "ok"): OtlpReceiver {
     mode,
     received: [],
     hits: 0,
+    refuse: async () => {
+      const s = server;
+      server = undefined;
+      await s?.shutdown();
+    },
+    recover: () => {
+      state.mode = "ok";
+      server ??= listen(port);
+    },
     close: async () => {
       release();
-      await server.shutdown();
+      await server?.shutdown();
+      server = undefined;
     },
   };
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+  const listen = (p: number) =>
+    Deno.serve({ hostname: "127.0.0.1", port: p, onListen: () => {} }, handler);
+  const handler = async (req: Request): Promise<Response> => {
     state.hits++;
     const body = new Uint8Array(await req.arrayBuffer());
     if (state.mode === "hang") {
@@ -176,8 +193,10 @@ export function startOtlpReceiver(mode: ReceiverMode = "ok"): OtlpReceiver {
     }
     const answer = new Uint8Array(ResponseType.encode(ResponseType.create({})).finish());
     return new Response(answer, { headers: { "content-type": "application/x-protobuf" } });
-  });
-  state.url = `http://127.0.0.1:${server.addr.port}/v1/metrics`;
+  };
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined = listen(0);
+  const port = server.addr.port;
+  state.url = `http://127.0.0.1:${port}/v1/metrics`;
   return state;
 }
 

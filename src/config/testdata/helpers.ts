@@ -40,14 +40,20 @@ export interface Loaded<T> extends LoadResult<T> {
  */
 export async function loadFiles<T = z.infer<typeof testSchema>>(
   files: Record<string, string | Uint8Array>,
-  opts: { load?: string[]; schema?: z.ZodType<T>; check?: (c: T) => ConfigIssue[] } = {},
+  opts: {
+    load?: string[];
+    schema?: z.ZodType<T>;
+    check?: (c: T) => ConfigIssue[];
+    /** The environment seen by interpolation (default: none at all). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Loaded<T>> {
   const dir = await tempFiles(files);
   try {
     const result = await loadConfig<T>({
       files: (opts.load ?? Object.keys(files)).map((f) => `${dir}/${f}`),
       schema: opts.schema ?? (testSchema as unknown as z.ZodType<T>),
-      platform,
+      platform: { ...platform, env: (n: string) => opts.env?.[n] },
       check: opts.check,
     });
     const strip = (s: string) => s.replaceAll(`${dir}/`, "");
