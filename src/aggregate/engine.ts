@@ -9,7 +9,7 @@ import { type Attributes, formatDuration, type Sample, seriesKey } from "../core
 import { evaluate, ExpressionEvalError } from "./expression.ts";
 import { Moments, MOMENTS_BYTES } from "./moments.ts";
 import { globToRegExp, percentileStat, type ResolvedRule } from "./rules.ts";
-import { createSketch, type QuantileSketch } from "./sketch.ts";
+import { createSketch, type QuantileSketch, type SketchSpec } from "./sketch.ts";
 
 /** Why a sample did not count. */
 export type DropReason = "series_cap" | "late" | "exact_cap";
@@ -70,6 +70,14 @@ interface Series {
   /** Pane index of each ring slot (-Infinity: empty). */
   idx: number[];
   panes: (PaneState | undefined)[];
+  /** Attributes in `attributes`. */
+  size: number;
+  /** The newest pane (index `newest`) and its time span `[from, to)`: most samples land in it. */
+  cur?: PaneState;
+  from: number;
+  to: number;
+  /** Sliding DDSketch windows: the window read last, updated pane by pane at each close. */
+  win?: RunningWindow;
   ewma?: { value: number; time: number };
 }
 
@@ -86,6 +94,17 @@ interface LatestValues {
 
 /** `<input>.<stat>`: the name of an aggregate, split into its input and statistic. */
 const AGGREGATE_NAME = /^(.+)\.(p[0-9.]+|min|max|sum|count|avg|stddev|rate|delta|sma|ewma)$/;
+
+/**
+ * A window merged at the last read: the sketch of the panes `included`, up
+ * to pane `last`. The next close subtracts the panes that slid out and adds
+ * the new ones instead of merging every pane again.
+ */
+interface RunningWindow {
+  sketch: QuantileSketch;
+  last: number;
+  included: number[];
+}
 
 /** Fixed cost of a series: its object, key, ring arrays (estimate). */
 const SERIES_BYTES = 240;
@@ -106,9 +125,19 @@ class RuleState {
   since?: number;
   /** The errors of the last read, for `/status`. */
   lastErrors: string[] = [];
-  /** The series the last sample went to (runs of one series are common). */
-  lastKey?: string;
+  /**
+   * The series the last sample went to, and that sample's name: a sample
+   * with the same name whose attributes project to the series' goes there
+   * without building its key (runs of one series are common).
+   */
+  lastName?: string;
   lastSeries?: Series;
+  /** `group_by`, sorted (the series key lists attributes sorted). */
+  readonly groupBy?: string[];
+  /** Panes hold sketches (percentile rules), else moments. */
+  readonly sketches: boolean;
+  /** Sliding DDSketch windows keep a {@linkcode RunningWindow} per series. */
+  readonly running: boolean;
   /** The last published closed window (and its errors), reused while nothing in it changed. */
   cache?: { last: number; samples: Sample[]; problems: string[] };
 
@@ -116,12 +145,71 @@ class RuleState {
     this.rule = rule;
     this.fingerprint = fingerprint(rule);
     if (rule.type !== "derived" && rule.source) this.matcher = globToRegExp(rule.source);
+    if (rule.groupBy) this.groupBy = [...rule.groupBy].sort();
+    this.sketches = rule.type === "percentile";
+    this.running = rule.type === "percentile" && rule.panes > 1 &&
+      rule.sketch.algorithm === "ddsketch";
+  }
+
+  /** Whether a sample's attributes project to a series' `attributes` (no allocation). */
+  sameSeries(attrs: Attributes, series: Attributes, size: number): boolean {
+    if (this.groupBy) {
+      for (const k of this.groupBy) if (attrs[k] !== series[k]) return false;
+      return true;
+    }
+    const drop = this.rule.dropAttributes;
+    let n = 0;
+    for (const k in attrs) {
+      if (drop.length > 0 && drop.includes(k)) continue;
+      if (attrs[k] !== series[k]) return false;
+      n++;
+    }
+    return n === size;
+  }
+
+  /** The series key of a sample (`seriesKey` of its projected attributes, built without them). */
+  keyOf(name: string, attrs: Attributes): string {
+    let key = name;
+    if (this.groupBy) {
+      for (const k of this.groupBy) {
+        const v = attrs[k];
+        if (v !== undefined) key += `\u0000${k}\u0001${v}`;
+      }
+      return key;
+    }
+    const keys = Object.keys(attrs);
+    if (keys.length > 1) keys.sort();
+    const drop = this.rule.dropAttributes;
+    for (const k of keys) {
+      if (drop.length === 0 || !drop.includes(k)) key += `\u0000${k}\u0001${attrs[k]}`;
+    }
+    return key;
   }
 }
 
 function fingerprint(rule: ResolvedRule): string {
   const { id: _id, ...rest } = rule;
   return JSON.stringify(rest, (k, v) => (k === "expr" ? undefined : v));
+}
+
+function newSeries(rule: ResolvedRule, name: string, s: Sample): Series {
+  const slots = rule.panes + 1;
+  const attributes = rule.groupBy
+    ? pick(s.attributes, rule.groupBy)
+    : omit(s.attributes, rule.dropAttributes);
+  return {
+    name,
+    attributes,
+    size: Object.keys(attributes).length,
+    ...(s.unit ? { unit: s.unit } : {}),
+    counter: false,
+    lastSeen: s.timestamp,
+    newest: -Infinity,
+    idx: new Array(slots).fill(-Infinity),
+    panes: new Array(slots).fill(undefined),
+    from: 0,
+    to: 0,
+  };
 }
 
 function pick(attrs: Attributes, keys: readonly string[]): Attributes {
@@ -131,15 +219,9 @@ function pick(attrs: Attributes, keys: readonly string[]): Attributes {
 }
 
 function omit(attrs: Attributes, keys: readonly string[]): Attributes {
-  if (keys.length === 0) return attrs;
   const out: Attributes = {};
   for (const [k, v] of Object.entries(attrs)) if (!keys.includes(k)) out[k] = v;
   return out;
-}
-
-function isEmpty(attrs: Attributes): boolean {
-  for (const _ in attrs) return false;
-  return true;
 }
 
 function describeAttrs(attrs: Attributes): string {
@@ -252,66 +334,90 @@ export class AggregationEngine {
 
   #add(state: RuleState, s: Sample): void {
     const rule = state.rule;
-    const attributes = rule.groupBy
-      ? pick(s.attributes, rule.groupBy)
-      : omit(s.attributes, rule.dropAttributes);
-    const name = rule.name ?? s.name;
-    const key = isEmpty(attributes) ? name : seriesKey(name, attributes);
-    let series = key === state.lastKey ? state.lastSeries : state.series.get(key);
-    if (!series) {
-      if (state.series.size >= rule.maxSeries) {
-        state.dropped.series_cap++;
-        return;
+    const t = s.timestamp;
+    let series = state.lastSeries;
+    if (
+      series === undefined || s.name !== state.lastName ||
+      !state.sameSeries(s.attributes, series.attributes, series.size)
+    ) {
+      const name = rule.name ?? s.name;
+      const key = state.keyOf(name, s.attributes);
+      series = state.series.get(key);
+      if (!series) {
+        if (state.series.size >= rule.maxSeries) {
+          state.dropped.series_cap++;
+          return;
+        }
+        series = newSeries(rule, name, s);
+        state.series.set(key, series);
       }
-      const slots = rule.panes + 1;
-      series = {
-        name,
-        attributes,
-        ...(s.unit ? { unit: s.unit } : {}),
-        counter: false,
-        lastSeen: s.timestamp,
-        newest: -Infinity,
-        idx: new Array(slots).fill(-Infinity),
-        panes: new Array(slots).fill(undefined),
-      };
-      state.series.set(key, series);
+      state.lastName = s.name;
+      state.lastSeries = series;
     }
-    state.lastKey = key;
-    state.lastSeries = series;
-    series.lastSeen = Math.max(series.lastSeen, s.timestamp);
+    if (t > series.lastSeen) series.lastSeen = t;
     if (s.type === "counter") series.counter = true;
     if (rule.type === "ewma") {
       const e = series.ewma;
-      if (!e) series.ewma = { value: s.value, time: s.timestamp };
-      else if (s.timestamp >= e.time) {
-        const alpha = rule.alpha ??
-          1 - Math.pow(0.5, (s.timestamp - e.time) / (rule.halfLife ?? 1));
+      if (!e) series.ewma = { value: s.value, time: t };
+      else if (t >= e.time) {
+        const alpha = rule.alpha ?? 1 - Math.pow(0.5, (t - e.time) / (rule.halfLife ?? 1));
         // The convex form: `value += alpha * (x - value)` overflows for far-apart huge values.
         e.value = (1 - alpha) * e.value + alpha * s.value;
-        e.time = s.timestamp;
+        e.time = t;
       } else state.dropped.late++;
       return;
     }
-    const idx = Math.floor(s.timestamp / rule.paneWidth);
+    let pane: PaneState | undefined;
+    let idx: number;
+    if (t >= series.from && t < series.to) {
+      pane = series.cur!;
+      idx = series.newest;
+    } else {
+      idx = Math.floor(t / rule.paneWidth);
+      pane = this.#pane(state, series, idx);
+      if (!pane) return;
+    }
+    if (state.sketches) {
+      if (!(pane as QuantileSketch).add(s.value)) state.dropped.exact_cap++;
+    } else (pane as Moments).add(s.value, t, series.counter);
+    if (state.cache !== undefined && idx <= state.cache.last) state.cache = undefined;
+    if (series.win !== undefined && idx <= series.win.last) series.win = undefined;
+  }
+
+  /** The pane of index `idx` in a series' ring (made if new); `undefined` when too late. */
+  #pane(state: RuleState, series: Series, idx: number): PaneState | undefined {
+    const rule = state.rule;
     const slots = series.idx.length;
     if (idx <= series.newest - slots) {
       state.dropped.late++;
-      return;
+      return undefined;
     }
     const slot = ((idx % slots) + slots) % slots;
     if (series.idx[slot] !== idx) {
       if (series.idx[slot] > idx) {
         state.dropped.late++;
-        return;
+        return undefined;
       }
+      // A pane the running window still holds is overwritten (a close was not read): rebuild it.
+      if (series.win?.included.includes(series.idx[slot])) series.win = undefined;
       series.idx[slot] = idx;
-      series.panes[slot] = rule.type === "percentile" ? createSketch(rule.sketch) : new Moments();
+      if (rule.type === "percentile") {
+        const pane = createSketch(rule.sketch);
+        // Panes of a series tend to hold alike counts: size the new one like the newest.
+        if (series.cur) pane.reserve?.((series.cur as QuantileSketch).count);
+        series.panes[slot] = pane;
+      } else series.panes[slot] = new Moments();
     }
-    if (idx > series.newest) series.newest = idx;
     const pane = series.panes[slot]!;
-    if (pane instanceof Moments) pane.add(s.value, s.timestamp, series.counter);
-    else if (!pane.add(s.value)) state.dropped.exact_cap++;
-    if (state.cache && idx <= state.cache.last) state.cache = undefined;
+    if (idx >= series.newest) {
+      // The previous newest pane is complete: free its spare room.
+      if (idx > series.newest && state.sketches) (series.cur as QuantileSketch)?.compact?.();
+      series.newest = idx;
+      series.cur = pane;
+      series.from = idx * rule.paneWidth;
+      series.to = series.from + rule.paneWidth;
+    }
+    return pane;
   }
 
   /**
@@ -345,7 +451,7 @@ export class AggregationEngine {
     for (const [key, s] of state.series) {
       if (s.lastSeen < limit) {
         state.series.delete(key);
-        if (state.lastSeries === s) state.lastKey = state.lastSeries = undefined;
+        if (state.lastSeries === s) state.lastName = state.lastSeries = undefined;
         state.evictions++;
         state.cache = undefined;
       }
@@ -384,7 +490,18 @@ export class AggregationEngine {
     const first = last - rule.panes + 1;
     const time = includeOpen ? now : (last + 1) * rule.paneWidth;
     const out: Sample[] = [];
+    const running = state.running && !includeOpen;
     for (const s of state.series.values()) {
+      if (running && rule.type === "percentile") {
+        const merged = slideWindow(rule.sketch, s, first, last);
+        for (const p of rule.percentiles) {
+          const v = merged.quantile(p / 100);
+          if (v !== undefined) {
+            out.push(sample(`${s.name}.${percentileStat(p)}`, v, s, windowLabel, time, s.unit));
+          }
+        }
+        continue;
+      }
       const order: number[] = [];
       for (let i = 0; i < s.idx.length; i++) {
         if (s.idx[i] >= first && s.idx[i] <= last) order.push(i);
@@ -504,6 +621,9 @@ export class AggregationEngine {
         newest: 0,
         idx: [],
         panes: [],
+        size: 0,
+        from: 0,
+        to: 0,
       });
     }
     return out;
@@ -563,6 +683,7 @@ export class AggregationEngine {
         for (const p of s.panes) {
           if (p) bytes += p instanceof Moments ? MOMENTS_BYTES : p.bytes();
         }
+        if (s.win) bytes += s.win.sketch.bytes() + 8 * s.win.included.length;
       }
       for (const name of state.rule.type === "derived" ? state.rule.inputs : []) {
         bytes += SERIES_BYTES * (this.#latest.get(name)?.series.size ?? 0);
@@ -612,6 +733,53 @@ function report(state: RuleState, problems: string[], errors: AggregateError[]):
   }
   for (const message of kept) errors.push({ rule: id, message });
   state.lastErrors = kept;
+}
+
+/**
+ * The merged sketch of a series' panes `first..last`, kept between reads:
+ * panes that slid out are subtracted and new ones added, so a close merges
+ * one pane, not all of them. Rebuilt from the ring when the last read was
+ * later than `last` or dropped (a late sample, an overwritten pane).
+ */
+function slideWindow(spec: SketchSpec, s: Series, first: number, last: number): QuantileSketch {
+  let w = s.win;
+  if (w !== undefined && w.last > last) w = undefined;
+  const slots = s.idx.length;
+  if (w !== undefined) {
+    let removed = false;
+    for (let j = w.included.length - 1; j >= 0; j--) {
+      const idx = w.included[j];
+      if (idx >= first) continue;
+      const slot = ((idx % slots) + slots) % slots;
+      if (s.idx[slot] !== idx || !w.sketch.subtract!(s.panes[slot] as QuantileSketch)) {
+        w = undefined;
+        break;
+      }
+      w.included.splice(j, 1);
+      removed = true;
+    }
+    if (w !== undefined && removed) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const idx of w.included) {
+        const [a, b] = (s.panes[((idx % slots) + slots) % slots] as QuantileSketch).range!();
+        if (a < lo) lo = a;
+        if (b > hi) hi = b;
+      }
+      w.sketch.setRange!(lo, hi);
+    }
+  }
+  if (w === undefined) w = { sketch: createSketch(spec), last: first - 1, included: [] };
+  for (let i = 0; i < slots; i++) {
+    const idx = s.idx[i];
+    if (idx > w.last && idx >= first && idx <= last) {
+      w.sketch.merge(s.panes[i] as QuantileSketch);
+      w.included.push(idx);
+    }
+  }
+  w.last = last;
+  s.win = w;
+  return w.sketch;
 }
 
 function sample(
