@@ -345,6 +345,9 @@ expression = "api_health.up / (api_health.up - 1)"
         text,
         /^sextant_aggregate_errors_total\{[^}]*rule="api_health\.broken"[^}]*\} [1-9]/m,
       );
+      // /status shows the rule's current error.
+      const broken = agent.status().aggregators.find((r) => r.rule === "api_health.broken");
+      assertEquals(broken?.error, "division by zero at column 15 for {}");
     } finally {
       await agent.stop();
     }
