@@ -267,14 +267,21 @@ export function checkDocument(
 
   const aggregatorIssues = checkAggregators(cm.aggregators, {
     window: cm.aggregation_window,
-    sources: cm.sources.map((s, i) => ({
-      name: s.name,
-      // An interval that is not known cannot be too long for any window.
-      interval: view.known([...CM, "sources", i, "interval"]) &&
-          (s.interval !== undefined || view.known([...CM, "agent", "default_interval"]))
-        ? resolveSource(s as SourceTable, cm.agent).interval
-        : 0,
-    })),
+    sources: cm.sources.map((s, i) => {
+      // A source that lost a key may emit more than what is left of it says.
+      const metrics = view.complete([...CM, "sources", i])
+        ? knownMetrics(s as SourceTable)
+        : undefined;
+      return {
+        name: s.name,
+        // An interval that is not known cannot be too long for any window.
+        interval: view.known([...CM, "sources", i, "interval"]) &&
+            (s.interval !== undefined || view.known([...CM, "agent", "default_interval"]))
+          ? resolveSource(s as SourceTable, cm.agent).interval
+          : 0,
+        ...(metrics ? { metrics } : {}),
+      };
+    }),
   });
   const windowKnown = view.known([...CM, "aggregation_window"]);
   for (const issue of aggregatorIssues) {
@@ -286,6 +293,70 @@ export function checkDocument(
     issues.push(issue);
   }
   return issues;
+}
+
+/** Metric names (relative) of the `system` kind, by `collect` group. */
+const SYSTEM_METRICS: Record<string, string[]> = {
+  cpu: ["cpu.utilization"],
+  memory: ["memory.limit", "memory.available", "memory.used", "memory.utilization"],
+  load: ["load.1m", "load.5m", "load.15m"],
+  uptime: ["uptime"],
+  process: ["process.rss", "process.heap_used", "process.cpu.utilization", "process.uptime"],
+};
+
+/** Metric names (relative) of the `process` kind, by `collect` group (`processes` always). */
+const PROCESS_METRICS: Record<string, string[]> = {
+  cpu: ["cpu.utilization"],
+  memory: ["memory.rss", "memory.virtual"],
+  threads: ["threads"],
+  fds: ["open_fds"],
+  io: ["disk.read_bytes", "disk.write_bytes"],
+  context_switches: ["context_switches"],
+};
+
+/**
+ * The metrics a source can ever emit, relative to its name, where its config
+ * tells (database queries, http, system, process): exact names, and
+ * prefixes a name may continue (a query's `metric_column`). `undefined`
+ * when the source decides at run time (command, file, plugins).
+ */
+function knownMetrics(s: SourceTable): { names: string[]; prefixes: string[] } | undefined {
+  const groups = (table: Record<string, string[]>) =>
+    ((s.collect as string[] | undefined) ?? Object.keys(table)).flatMap((g) => table[g] ?? []);
+  switch (s.type) {
+    case "database": {
+      const names: string[] = [];
+      const prefixes: string[] = [];
+      for (
+        const q of (s.queries ?? []) as {
+          name: string;
+          value_columns?: string[];
+          metric_column?: string;
+        }[]
+      ) {
+        if (q.metric_column !== undefined) prefixes.push(`${q.name}.`);
+        else if (q.value_columns?.length) {
+          names.push(...q.value_columns.map((c) => `${q.name}.${c}`));
+        } else names.push(q.name);
+      }
+      return { names, prefixes };
+    }
+    case "http":
+      return {
+        names: [
+          "response_time",
+          "status_code",
+          "up",
+          ...((s.json_metrics ?? []) as { name: string }[]).map((m) => m.name),
+        ],
+        prefixes: [],
+      };
+    case "system":
+      return { names: groups(SYSTEM_METRICS), prefixes: [] };
+    case "process":
+      return { names: ["processes", ...groups(PROCESS_METRICS)], prefixes: [] };
+  }
+  return undefined;
 }
 
 function isWildcard(host: string): boolean {
