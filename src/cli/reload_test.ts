@@ -263,10 +263,12 @@ Deno.test("cli run reloads around a plugin source: unchanged keeps its daemon, c
       JSON.stringify(PLUGINS_DIR)
     }]\n\n[custom_metrics.agent]`,
   );
+  // Intervals (and so timeouts) leave a loaded machine time to start the daemon; without the
+  // breaker, a start that still timed out is retried after the host's backoff, not 30 s later.
   const plugin = (interval: string) =>
-    `\n[[custom_metrics.sources]]\nname = "counter"\ntype = "plugin"\nplugin = "counter_daemon"\ninterval = "${interval}"\n`;
+    `\n[[custom_metrics.sources]]\nname = "counter"\ntype = "plugin"\nplugin = "counter_daemon"\ninterval = "${interval}"\nbreaker = { enabled = false }\n`;
   await Deno.writeTextFile(`${dir}/steady.txt`, "7\n");
-  await Deno.writeTextFile(`${dir}/main.toml`, base + plugin("100ms"));
+  await Deno.writeTextFile(`${dir}/main.toml`, base + plugin("400ms"));
   const stop = new AbortController();
   const a = io(stop.signal);
   const running = main(["run", "-c", `${dir}/main.toml`], a.cli);
@@ -291,7 +293,7 @@ Deno.test("cli run reloads around a plugin source: unchanged keeps its daemon, c
     const pid = value(first, "counter_pid");
 
     // Another source changes: the daemon keeps running and counting.
-    await Deno.writeTextFile(`${dir}/main.toml`, base.replace('"1m"', '"2m"') + plugin("100ms"));
+    await Deno.writeTextFile(`${dir}/main.toml`, base.replace('"1m"', '"2m"') + plugin("400ms"));
     const kept = await reload();
     assert(kept.unchanged.includes("counter"), JSON.stringify(kept));
     const before = value(await scrape(), "counter_requests_total");
@@ -302,7 +304,7 @@ Deno.test("cli run reloads around a plugin source: unchanged keeps its daemon, c
     assertEquals(value(later, "counter_pid"), pid);
 
     // The plugin source changes: a new daemon starts from 1.
-    await Deno.writeTextFile(`${dir}/main.toml`, base + plugin("150ms"));
+    await Deno.writeTextFile(`${dir}/main.toml`, base + plugin("500ms"));
     assertEquals((await reload()).changed, ["counter"]);
     await waitFor(async () => {
       const t = await scrape();
