@@ -46,6 +46,9 @@ interface Result {
   selfMetrics: boolean;
   minutes: number;
   series_per_s: number;
+  aggregate_series: number;
+  aggregate_bytes: number;
+  exported_p99_series_of_gen0: number;
   rss_after_warmup_mib: number;
   rss_end_mib: number;
   rss_growth_pct: number;
@@ -108,6 +111,10 @@ async function pair(): Promise<void> {
       (r) => `${r.flap_breaker_transitions} / ${r.flap_skipped}`,
     ],
     ["Prometheus scrapes / OTLP posts", (r) => `${r.scrapes} / ${r.otlp_posts}`],
+    [
+      "aggregate series held / approx. bytes / gen0 p99 series exported at end",
+      (r) => `${r.aggregate_series} / ${r.aggregate_bytes} / ${r.exported_p99_series_of_gen0}`,
+    ],
     ["CPU time (s)", (r) => r.cpu_s.toFixed(1)],
   ];
   console.log(
@@ -239,6 +246,22 @@ async function soak(selfMetrics: boolean): Promise<Result> {
         },
       ],
       sources,
+      // 1,000 series through aggregation: sliding percentiles and tumbling stats per series.
+      aggregators: [
+        {
+          source: "gen*.value",
+          type: "percentile",
+          percentiles: [50, 95, 99],
+          window: "1m",
+          slide: "10s",
+        },
+        {
+          source: "gen*.value",
+          type: "stats",
+          stats: ["min", "max", "avg", "count"],
+          window: "1m",
+        },
+      ],
     },
   });
   const agent = new Agent({
@@ -287,6 +310,10 @@ async function soak(selfMetrics: boolean): Promise<Result> {
   const status = agent.status();
   const flap = status.sources.find((s) => s.name === "flappy")!;
   const exportedOk = status.exporters.find((e) => e.type === "otlp")?.exports ?? 0;
+  const aggSeries = status.aggregators.reduce((n, r) => n + r.series, 0);
+  const aggBytes = status.aggregators.reduce((n, r) => n + r.bytes, 0);
+  const exposition = await (await fetch(url)).text();
+  const p99Lines = exposition.split("\n").filter((l) => l.startsWith("gen0_value_p99{")).length;
   await agent.stop();
   await sink.close();
   const sorted = lateness().sort((a, b) => a - b);
@@ -294,6 +321,9 @@ async function soak(selfMetrics: boolean): Promise<Result> {
     selfMetrics,
     minutes,
     series_per_s: 10 * 100,
+    aggregate_series: aggSeries,
+    aggregate_bytes: aggBytes,
+    exported_p99_series_of_gen0: p99Lines,
     rss_after_warmup_mib: warm.rss,
     rss_end_mib: rssEnd,
     rss_growth_pct: (rssEnd / warm.rss - 1) * 100,
