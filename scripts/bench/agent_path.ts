@@ -171,7 +171,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * p)];
 const base = median(results.get("copy")!);
 console.log(
-  `\n${new Date().toISOString()} · ${ROUNDS} rounds · batch ${BATCH} · ${REPS} collections per measure\n`,
+  `\n${
+    new Date().toISOString()
+  } · ${ROUNDS} rounds · batch ${BATCH} · ${REPS} collections per measure\n`,
 );
 console.log("| stage | µs per sample, median (p25-p75) | vs copy baseline |");
 console.log("| --- | ---: | ---: |");

@@ -17,6 +17,28 @@ import {
   type SampleInput,
 } from "../core/mod.ts";
 
+/**
+ * Names and keys seen before and their validity: sources repeat the same
+ * names every collection, so each is checked by its regex once. Bounded: a
+ * source inventing names without end only makes the cache start over.
+ */
+const CACHE_LIMIT = 4096;
+const validNames = new Map<string, boolean>();
+const validKeys = new Map<string, boolean>();
+
+function cached(cache: Map<string, boolean>, text: string, check: (t: string) => boolean): boolean {
+  let ok = cache.get(text);
+  if (ok === undefined) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    ok = check(text);
+    cache.set(text, ok);
+  }
+  return ok;
+}
+
+const validName = (name: string) => cached(validNames, name, isValidMetricName);
+const validKey = (key: string) => cached(validKeys, key, isValidAttributeKey);
+
 /** One recorded failure of a collection. */
 export interface ItemError {
   source: string;
@@ -66,30 +88,41 @@ export class CollectingAccumulator implements Accumulator {
   add(input: SampleInput): void {
     if (this.#closed) return;
     const o = this.#o;
-    const fail = (msg: string) => this.addError(new CollectError(o.source, msg), input?.name);
-    if (!input || typeof input.name !== "string") return fail("sample without a name");
+    if (!input || typeof input.name !== "string") return this.#fail("sample without a name", input);
     const name = `${o.source}.${input.name}`;
-    if (!isValidMetricName(name)) return fail(`invalid metric name ${JSON.stringify(input.name)}`);
+    if (!validName(name)) {
+      return this.#fail(`invalid metric name ${JSON.stringify(input.name)}`, input);
+    }
     const value = typeof input.value === "bigint" ? Number(input.value) : input.value;
     if (typeof value !== "number" || !Number.isFinite(value)) {
-      return fail(
+      return this.#fail(
         `metric ${JSON.stringify(input.name)} has a non-finite value ${
           JSON.stringify(String(input.value))
         }`,
+        input,
       );
     }
     const type = input.type ?? o.defaultType;
     if (!METRIC_TYPES.includes(type)) {
-      return fail(`metric ${JSON.stringify(input.name)} has unknown type ${JSON.stringify(type)}`);
+      return this.#fail(
+        `metric ${JSON.stringify(input.name)} has unknown type ${JSON.stringify(type)}`,
+        input,
+      );
     }
     const attributes: Attributes = { ...o.attributes };
-    for (const [k, v] of Object.entries(input.attributes ?? {})) {
-      if (!isValidAttributeKey(k)) {
-        return fail(
-          `metric ${JSON.stringify(input.name)} has an invalid attribute key ${JSON.stringify(k)}`,
-        );
+    const own = input.attributes;
+    if (own) {
+      for (const k of Object.keys(own)) {
+        if (!validKey(k)) {
+          return this.#fail(
+            `metric ${JSON.stringify(input.name)} has an invalid attribute key ${
+              JSON.stringify(k)
+            }`,
+            input,
+          );
+        }
+        attributes[k] = String(own[k]);
       }
-      attributes[k] = String(v);
     }
     if (this.samples.length >= o.maxSamples) {
       if (this.dropped++ === 0) {
@@ -106,6 +139,10 @@ export class CollectingAccumulator implements Accumulator {
     if (input.unit) sample.unit = input.unit;
     if (input.description) sample.description = input.description;
     this.samples.push(sample);
+  }
+
+  #fail(message: string, input: SampleInput | undefined): void {
+    this.addError(new CollectError(this.#o.source, message), input?.name);
   }
 
   addError(err: unknown, item?: string): void {

@@ -156,4 +156,3 @@ export function checkSample(sample: Sample): CheckedSample | string {
     key: seriesKey(name, attributes),
   };
 }
-
