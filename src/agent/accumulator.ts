@@ -17,28 +17,6 @@ import {
   type SampleInput,
 } from "../core/mod.ts";
 
-/**
- * Names and keys seen before and their validity: sources repeat the same
- * names every collection, so each is checked by its regex once. Bounded: a
- * source inventing names without end only makes the cache start over.
- */
-const CACHE_LIMIT = 4096;
-const validNames = new Map<string, boolean>();
-const validKeys = new Map<string, boolean>();
-
-function cached(cache: Map<string, boolean>, text: string, check: (t: string) => boolean): boolean {
-  let ok = cache.get(text);
-  if (ok === undefined) {
-    if (cache.size >= CACHE_LIMIT) cache.clear();
-    ok = check(text);
-    cache.set(text, ok);
-  }
-  return ok;
-}
-
-const validName = (name: string) => cached(validNames, name, isValidMetricName);
-const validKey = (key: string) => cached(validKeys, key, isValidAttributeKey);
-
 /** One recorded failure of a collection. */
 export interface ItemError {
   source: string;
@@ -90,7 +68,7 @@ export class CollectingAccumulator implements Accumulator {
     const o = this.#o;
     if (!input || typeof input.name !== "string") return this.#fail("sample without a name", input);
     const name = `${o.source}.${input.name}`;
-    if (!validName(name)) {
+    if (!isValidMetricName(name)) {
       return this.#fail(`invalid metric name ${JSON.stringify(input.name)}`, input);
     }
     const value = typeof input.value === "bigint" ? Number(input.value) : input.value;
@@ -113,7 +91,7 @@ export class CollectingAccumulator implements Accumulator {
     const own = input.attributes;
     if (own) {
       for (const k of Object.keys(own)) {
-        if (!validKey(k)) {
+        if (!isValidAttributeKey(k)) {
           return this.#fail(
             `metric ${JSON.stringify(input.name)} has an invalid attribute key ${
               JSON.stringify(k)
