@@ -125,8 +125,8 @@ class LazyOtlpExporter implements PushMetricExporter {
   }
 
   async forceFlush(): Promise<void> {
-    // Nothing was exported when the module is not loaded yet: nothing to flush.
-    if (this.#loading) await (await this.#loading).forceFlush();
+    // Not loaded (nothing exported yet), failed to load or shut down: nothing to flush.
+    await (await this.#loading?.catch(() => undefined))?.forceFlush();
   }
 
   async shutdown(): Promise<void> {
