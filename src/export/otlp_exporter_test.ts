@@ -3,7 +3,13 @@ import { TimeoutError } from "../core/mod.ts";
 import { platform } from "../runtime/mod.ts";
 import { otlpExporterSchema } from "./config.ts";
 import type { ExporterStatus } from "./exporter_status.ts";
-import { describeOtlpError, otlpTimeout } from "./otlp_exporter.ts";
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter as OfficialJsonExporter,
+} from "@opentelemetry/exporter-metrics-otlp-http";
+import { InstrumentType, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import { ExportError } from "../core/mod.ts";
+import { createOtlpExporter, describeOtlpError, otlpTimeout } from "./otlp_exporter.ts";
 import type { ExportPipeline } from "./pipeline.ts";
 import { makePipeline, sample } from "./testdata/helpers.ts";
 import {
@@ -387,4 +393,47 @@ Deno.test("otlp exporter sends an endpoint password with a malformed percent-esc
     await receiver.close();
   }
   assert(!raw.some((l) => l.includes("SecretPw")), "the password reached the log");
+});
+
+Deno.test("otlp exporter answers temporality and aggregation as the official exporter would, before it loads", async () => {
+  for (const temporality of ["cumulative", "delta"] as const) {
+    const lazy = createOtlpExporter(otlpExporterSchema.parse({ type: "otlp", temporality }));
+    const official = new OfficialJsonExporter({
+      temporalityPreference: temporality === "delta"
+        ? AggregationTemporalityPreference.DELTA
+        : AggregationTemporalityPreference.CUMULATIVE,
+    });
+    for (const type of Object.values(InstrumentType)) {
+      assertEquals(
+        lazy.selectAggregationTemporality!(type),
+        official.selectAggregationTemporality(type),
+        `${temporality}: ${type}`,
+      );
+      assertEquals(lazy.selectAggregation!(type), official.selectAggregation(type), type);
+    }
+    await lazy.forceFlush();
+    await lazy.shutdown();
+    await official.shutdown();
+  }
+});
+
+Deno.test("otlp exporter shut down before its first export refuses later exports with an ExportError", async () => {
+  const receiver = startOtlpReceiver();
+  try {
+    const exporter = createOtlpExporter(
+      otlpExporterSchema.parse({ type: "otlp", name: "late", endpoint: receiver.url }),
+    );
+    await exporter.shutdown();
+    const result = await new Promise<{ code: number; error?: Error }>((resolve) =>
+      exporter.export({ resource: {}, scopeMetrics: [] } as unknown as ResourceMetrics, resolve)
+    );
+    assertEquals(result.code, 1);
+    assert(result.error instanceof ExportError, String(result.error));
+    assertEquals(result.error.message, "the OTLP exporter is shut down");
+    assertEquals(receiver.received.length, 0);
+    await exporter.forceFlush(); // after shutdown: settles, sends nothing
+    assertEquals(receiver.received.length, 0);
+  } finally {
+    await receiver.close();
+  }
 });
