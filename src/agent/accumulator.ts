@@ -42,6 +42,10 @@ export class CollectingAccumulator implements Accumulator {
   readonly samples: Sample[] = [];
   readonly errors: ItemError[] = [];
   dropped = 0;
+  /** Set by `fail`: the collection failed as a whole; its samples are diagnostics. */
+  failed = false;
+  /** The error given to the first `fail`, for telling a timeout apart. */
+  failure?: unknown;
   /** Errors beyond `maxErrors`, counted but not kept. */
   suppressedErrors = 0;
   #o: Required<AccumulatorOptions>;
@@ -106,6 +110,13 @@ export class CollectingAccumulator implements Accumulator {
     if (input.unit) sample.unit = input.unit;
     if (input.description) sample.description = input.description;
     this.samples.push(sample);
+  }
+
+  fail(err: unknown, item?: string): void {
+    if (this.#closed) return;
+    if (!this.failed) this.failure = err;
+    this.failed = true;
+    this.addError(err, item);
   }
 
   addError(err: unknown, item?: string): void {

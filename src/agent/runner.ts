@@ -25,7 +25,11 @@ export interface CollectionResult {
   errors: ItemError[];
   durationMs: number;
   timedOut: boolean;
-  /** No samples and at least one error, or a timeout. */
+  /**
+   * Failed as a whole: the source called `Accumulator.fail`, the run timed
+   * out, or it reported errors and no sample. Its samples are then diagnostics
+   * (`up = 0`), exported but not kept as last good values.
+   */
   failed: boolean;
   /** The source was not called: its circuit breaker is open. */
   skipped?: boolean;
@@ -36,10 +40,10 @@ export interface CollectionResult {
 /** The state of a source as shown in `/status`. */
 export type SourceState = "pending" | "ok" | "partial" | "failed" | "stopped";
 
-/** The last good collection of a source, kept for `last_value` and fallbacks. */
+/** The last good values of one metric of a source, kept for `last_value` and fallbacks. */
 export interface LastGood {
   samples: Sample[];
-  /** Unix ms of the collection. */
+  /** Unix ms of the collection that reported them. */
   at: number;
 }
 
@@ -102,7 +106,8 @@ export class SourceRunner {
   #status: SourceStatus;
   /** Owned here so that a runner kept across a reload keeps its breaker. */
   readonly breaker?: CircuitBreaker;
-  #lastGood?: LastGood;
+  /** Per metric name: a partial run keeps the values of metrics it did not report. */
+  #lastGood = new Map<string, LastGood>();
   #knownSeries = new Set<string>();
   #charted = new Map<string, number[]>();
 
@@ -165,15 +170,16 @@ export class SourceRunner {
     else this.#log.info("circuit breaker half-open: next run is a probe", fields);
   }
 
-  /** The last good collection (fresh or not); undefined before the first. */
-  get lastGood(): LastGood | undefined {
+  /** The last good values per metric name (fresh or not); empty before the first good run. */
+  get lastGood(): ReadonlyMap<string, LastGood> {
     return this.#lastGood;
   }
 
   /** Forgets the last good values and known series (memory hard limit). */
   dropState(): number {
-    const n = (this.#lastGood?.samples.length ?? 0) + this.#knownSeries.size;
-    this.#lastGood = undefined;
+    let n = this.#knownSeries.size;
+    for (const g of this.#lastGood.values()) n += g.samples.length;
+    this.#lastGood = new Map();
     this.#knownSeries.clear();
     this.#charted.clear();
     return n;
@@ -249,23 +255,48 @@ export class SourceRunner {
       };
     }
     const result = await this.#collect(signal);
+    // A partial run (some items failed, others reported) is a success for the breaker:
+    // one broken query must not cut off the good ones.
     if (this.breaker) {
       if (result.failed) this.breaker.failure();
       else this.breaker.success();
     }
+    const clean = result.errors.length === 0;
+    result.dropped = (result.dropped ?? 0) +
+      this.#refuseNew(result, opts.refuseNewSeries ?? false, !result.failed);
     if (!result.failed) {
-      result.dropped = (result.dropped ?? 0) +
-        this.#refuseNew(result, opts.refuseNewSeries ?? false);
-      this.#lastGood = { samples: result.samples, at: this.#clock.now() };
+      this.#keepGood(result.samples, clean);
       this.#chart(result.samples);
     }
     return result;
   }
 
-  /** Under memory pressure, keeps only series the source reported last time. */
-  #refuseNew(result: CollectionResult, refuseNew: boolean): number {
+  /**
+   * Keeps the values of every metric this run reported. After a clean run
+   * (no error) the metrics it did not report are forgotten; after a partial
+   * one they keep their older values, which `last_value` serves as stale.
+   */
+  #keepGood(samples: Sample[], clean: boolean): void {
+    const at = this.#clock.now();
+    const byName = new Map<string, Sample[]>();
+    for (const s of samples) {
+      const list = byName.get(s.name);
+      if (list) list.push(s);
+      else byName.set(s.name, [s]);
+    }
+    if (clean) this.#lastGood = new Map();
+    for (const [name, list] of byName) this.#lastGood.set(name, { samples: list, at });
+  }
+
+  /**
+   * Under memory pressure, keeps only series the source reported before.
+   * Otherwise notes this run's series as known: all of them after a good run,
+   * in addition to the older ones after a failed run (its diagnostics).
+   */
+  #refuseNew(result: CollectionResult, refuseNew: boolean, good: boolean): number {
     if (!refuseNew) {
-      this.#knownSeries = new Set(result.samples.map(keyOf));
+      if (good) this.#knownSeries = new Set(result.samples.map(keyOf));
+      else for (const s of result.samples) this.#knownSeries.add(keyOf(s));
       return 0;
     }
     const kept = result.samples.filter((s) => this.#knownSeries.has(keyOf(s)));
@@ -309,12 +340,15 @@ export class SourceRunner {
       await raceAbort(this.#track(this.source.collect(acc, signal)), signal);
     } catch (err) {
       timedOut = signal.aborted && signal.reason instanceof TimeoutError;
-      acc.addError(timedOut ? signal.reason : err);
+      // A start that failed, a collect that threw or ran out of time: the run failed as a whole.
+      acc.fail(timedOut ? signal.reason : err);
     }
     acc.close();
     const durationMs = performance.now() - t0;
-    const failed = timedOut || (acc.errors.length > 0 && acc.samples.length === 0);
-    this.#record(acc, durationMs, timedOut, failed);
+    const failed = timedOut || acc.failed || (acc.errors.length > 0 && acc.samples.length === 0);
+    // A source that gave up at its own deadline (just under the run's) timed out too.
+    const ownTimeout = !timedOut && acc.failure instanceof TimeoutError;
+    this.#record(acc, durationMs, timedOut || ownTimeout, failed);
     return {
       source: this.config.name,
       samples: acc.samples,
