@@ -660,6 +660,7 @@ export class Agent {
       this.#log.warn("shutdown budget used up; abandoning what is left", { budget_ms: budget });
     }
     this.#log.info("agent stopped", { ms: Math.round(clock.monotonic() - t0) });
+    this.#log.flush(true); // the counts of repeats still inside their window
   }
 }
 
