@@ -69,11 +69,18 @@ export function degrade(
       if (samples.length > 0) return { samples, serving: `fallback:${c.fallback}` };
     }
   }
+  // A run the open breaker skipped repeats the diagnostics of the last failed one (`up = 0`).
+  const diagnostics = result.skipped
+    ? runner.diagnostics.filter((s) => s.type !== "histogram").map((s) => ({
+      ...s,
+      timestamp: now,
+    }))
+    : result.samples;
   if (lastValue) {
-    const stale = staleValues(runner, result.samples, now);
-    if (stale.length > 0) return { samples: [...result.samples, ...stale], serving: "stale" };
+    const stale = staleValues(runner, diagnostics, now);
+    if (stale.length > 0) return { samples: [...diagnostics, ...stale], serving: "stale" };
   }
-  return { samples: result.samples, serving: "none" };
+  return { samples: diagnostics, serving: "none" };
 }
 
 /** The last good values, marked stale, of the metrics `fresh` does not report. */

@@ -79,6 +79,48 @@ export interface SourceStatus {
   serving?: string;
   /** Values of the last good collection's first samples, for the status page's chart. */
   recent_values?: { name: string; values: number[] }[];
+  /** What happened over the last {@linkcode RECENT} intervals (the bottleneck report reads this). */
+  recent: RecentActivity;
+}
+
+/** Counts over a recent window, so that one old incident does not stay a problem forever. */
+export interface RecentActivity {
+  window_ms: number;
+  runs: number;
+  overruns: number;
+  timeouts: number;
+  dropped_samples: number;
+  /** From the source's `details().pool` counters, when it has a pool: their change over the window. */
+  pool?: { acquires: number; acquire_wait_ms: number; acquire_timeouts: number };
+}
+
+/** One event of the recent window. */
+interface Mark {
+  at: number;
+  run?: boolean;
+  timedOut?: boolean;
+  overruns?: number;
+  dropped?: number;
+  pool?: PoolCounters;
+}
+
+interface PoolCounters {
+  acquires: number;
+  acquire_wait_ms: number;
+  acquire_timeouts: number;
+}
+
+/** The cumulative pool counters in `details().pool`, when there are. */
+function poolCounters(details: Record<string, unknown> | undefined): PoolCounters | undefined {
+  const pool = details?.pool as Record<string, unknown> | undefined;
+  if (!pool || typeof pool !== "object") return undefined;
+  const n = (k: string) => (typeof pool[k] === "number" ? pool[k] as number : 0);
+  if (typeof pool.acquires !== "number") return undefined;
+  return {
+    acquires: n("acquires"),
+    acquire_wait_ms: n("acquire_wait_ms_total"),
+    acquire_timeouts: n("acquire_timeouts"),
+  };
 }
 
 const RECENT = 30;
@@ -110,6 +152,11 @@ export class SourceRunner {
   #lastGood = new Map<string, LastGood>();
   #knownSeries = new Set<string>();
   #charted = new Map<string, number[]>();
+  /** Events of the last RECENT intervals, oldest first. */
+  #marks: Mark[] = [];
+  /** The samples of the last failed run (`up = 0`), repeated while the breaker keeps the source uncalled. */
+  #diagnostics: Sample[] = [];
+  #lastPool?: PoolCounters;
 
   constructor(
     config: ResolvedSource,
@@ -139,6 +186,13 @@ export class SourceRunner {
       skipped_open: 0,
       dropped_samples: 0,
       series: 0,
+      recent: {
+        window_ms: RECENT * config.interval,
+        runs: 0,
+        overruns: 0,
+        timeouts: 0,
+        dropped_samples: 0,
+      },
     };
     const b = config.breaker;
     if (b && b.enabled) {
@@ -170,6 +224,11 @@ export class SourceRunner {
     else this.#log.info("circuit breaker half-open: next run is a probe", fields);
   }
 
+  /** The diagnostic samples of the last failed run; empty after a good one. */
+  get diagnostics(): readonly Sample[] {
+    return this.#diagnostics;
+  }
+
   /** The last good values per metric name (fresh or not); empty before the first good run. */
   get lastGood(): ReadonlyMap<string, LastGood> {
     return this.#lastGood;
@@ -177,7 +236,8 @@ export class SourceRunner {
 
   /** Forgets the last good values and known series (memory hard limit). */
   dropState(): number {
-    let n = this.#knownSeries.size;
+    let n = this.#knownSeries.size + this.#diagnostics.length;
+    this.#diagnostics = [];
     for (const g of this.#lastGood.values()) n += g.samples.length;
     this.#lastGood = new Map();
     this.#knownSeries.clear();
@@ -194,6 +254,7 @@ export class SourceRunner {
   /** A snapshot of the status. */
   status(): SourceStatus {
     const status = structuredClone(this.#status);
+    status.recent = this.#recent();
     if (this.breaker) status.breaker = this.breaker.snapshot();
     if (this.#charted.size > 0) {
       status.recent_values = [...this.#charted].map(([name, values]) => ({
@@ -224,9 +285,67 @@ export class SourceRunner {
     return p;
   }
 
+  #mark(m: Omit<Mark, "at">): void {
+    this.#marks.push({ at: this.#clock.now(), ...m });
+    this.#prune();
+  }
+
+  #prune(): void {
+    const from = this.#clock.now() - RECENT * this.config.interval;
+    let i = 0;
+    while (i < this.#marks.length && this.#marks[i].at < from) i++;
+    if (i > 0) this.#marks.splice(0, i);
+  }
+
+  #recent(): RecentActivity {
+    this.#prune();
+    const r: RecentActivity = {
+      window_ms: RECENT * this.config.interval,
+      runs: 0,
+      overruns: 0,
+      timeouts: 0,
+      dropped_samples: 0,
+    };
+    for (const m of this.#marks) {
+      if (m.run) r.runs++;
+      if (m.timedOut) r.timeouts++;
+      r.overruns += m.overruns ?? 0;
+      r.dropped_samples += m.dropped ?? 0;
+      if (m.pool) {
+        r.pool ??= { acquires: 0, acquire_wait_ms: 0, acquire_timeouts: 0 };
+        r.pool.acquires += m.pool.acquires;
+        r.pool.acquire_wait_ms =
+          Math.round((r.pool.acquire_wait_ms + m.pool.acquire_wait_ms) * 100) /
+          100;
+        r.pool.acquire_timeouts += m.pool.acquire_timeouts;
+      }
+    }
+    return r;
+  }
+
+  /** The change of the source's pool counters since the last run. */
+  #poolDelta(): PoolCounters | undefined {
+    if (!this.source.details) return undefined;
+    let now: PoolCounters | undefined;
+    try {
+      now = poolCounters(this.source.details());
+    } catch {
+      return undefined;
+    }
+    if (!now) return undefined;
+    const before = this.#lastPool ?? { acquires: 0, acquire_wait_ms: 0, acquire_timeouts: 0 };
+    this.#lastPool = now;
+    return {
+      acquires: now.acquires - before.acquires,
+      acquire_wait_ms: now.acquire_wait_ms - before.acquire_wait_ms,
+      acquire_timeouts: now.acquire_timeouts - before.acquire_timeouts,
+    };
+  }
+
   /** Counts ticks skipped because a run was still going. */
   noteOverrun(skipped: number): void {
     this.#status.overruns += skipped;
+    this.#mark({ overruns: skipped });
     this.#log.warn("collection overran its interval; tick skipped", {
       skipped,
       interval_ms: this.config.interval,
@@ -267,7 +386,8 @@ export class SourceRunner {
     if (!result.failed) {
       this.#keepGood(result.samples, clean);
       this.#chart(result.samples);
-    }
+      this.#diagnostics = [];
+    } else this.#diagnostics = result.samples;
     return result;
   }
 
@@ -304,6 +424,7 @@ export class SourceRunner {
     result.samples = kept;
     if (dropped === 0) return 0;
     this.#status.dropped_samples += dropped;
+    this.#mark({ dropped });
     this.#log.warn("new series refused: memory above the soft limit", { dropped });
     result.errors.push({
       source: this.config.name,
@@ -395,6 +516,13 @@ export class SourceRunner {
     s.last_errors = acc.errors.slice(0, 10);
     if (timedOut) s.timeouts++;
     if (failed) s.failures++;
+    const pool = this.#poolDelta();
+    this.#mark({
+      run: true,
+      ...(timedOut ? { timedOut } : {}),
+      ...(acc.dropped ? { dropped: acc.dropped } : {}),
+      ...(pool ? { pool } : {}),
+    });
     const prev = s.state;
     s.state = failed ? "failed" : acc.errors.length > 0 ? "partial" : "ok";
     // A source printing garbage must not flood the log: a few lines, then a count.

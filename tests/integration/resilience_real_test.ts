@@ -2,12 +2,13 @@
  * Degradation with real sources: an http source against a loopback server
  * that refuses, answers 500 or hangs, through the circuit breaker,
  * `last_value` and `fallback`; and a real PostgreSQL source with one query
- * that starts failing mid-run (partial: stale per metric, breaker closed).
+ * that starts failing mid-run (partial: stale per metric, breaker closed);
+ * and the bottleneck report on a real PostgreSQL pool of one connection.
  * The agent's schedule runs on fake time; the I/O is real.
  */
 import { assert, assertEquals, assertMatch, waitFor } from "../assert.ts";
 import { Agent, buildDocumentSchema } from "../../src/agent/mod.ts";
-import { createLogger, FakeClock, Redactor } from "../../src/core/mod.ts";
+import { createLogger, FakeClock, Redactor, systemClock } from "../../src/core/mod.ts";
 import { builtinSourceKinds } from "../../src/sources/mod.ts";
 import { platform } from "../../src/runtime/mod.ts";
 import { PG_URL, reachable, RUN } from "./database_helpers.ts";
@@ -40,19 +41,20 @@ function startTarget() {
   };
 }
 
-function makeAgent(sources: Record<string, unknown>[]) {
+/** An agent on fake time (`clock`), or on real time with `realTime`. */
+function makeAgent(sources: Record<string, unknown>[], realTime = false) {
+  const clock = new FakeClock(1_000_000);
   const lines: string[] = [];
   const redactor = new Redactor();
   const doc = buildDocumentSchema(builtinSourceKinds).parse({
     custom_metrics: { agent: { jitter: 0 }, admin: { enabled: false }, sources },
   });
-  const clock = new FakeClock(1_000_000);
   const agent = new Agent({
     config: doc,
     kinds: builtinSourceKinds,
     platform,
     logger: createLogger({ level: "debug", write: (l) => lines.push(l), redactor }),
-    clock,
+    clock: realTime ? systemClock : clock,
     redactor,
     exporters: [],
   });
@@ -127,7 +129,7 @@ Deno.test("degrade: an unreachable http source counts as failed and opens its br
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
-  const { agent, status, runTo } = makeAgent([{
+  const { agent, clock, status, runTo } = makeAgent([{
     name: "gone",
     type: "http",
     url: `http://127.0.0.1:${port}/health`,
@@ -141,9 +143,14 @@ Deno.test("degrade: an unreachable http source counts as failed and opens its br
     const st = status("gone");
     assertEquals([st.state, st.failures, st.breaker?.state], ["failed", 2, "open"]);
     assertMatch(st.last_errors[0].message, /cannot reach GET/);
-    const text = await agent.pipeline.prometheusText();
+    let text = await agent.pipeline.prometheusText();
     assertMatch(text, /^gone_up 0$/m);
     assertMatch(text, /^sextant_source_up\{source="gone",type="http"\} 0$/m);
+    await clock.advance(300); // skipped while open: the last diagnostics are repeated
+    assertEquals(status("gone").collections, 2);
+    assert(status("gone").skipped_open >= 3);
+    text = await agent.pipeline.prometheusText();
+    assertMatch(text, /^gone_up 0$/m);
   } finally {
     await agent.stop();
   }
@@ -256,5 +263,36 @@ Deno.test("degrade: a PostgreSQL source with one failing query is partial: its m
     await agent.stop();
     await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
     await sql.end();
+  }
+});
+
+Deno.test("bottlenecks: a real PostgreSQL pool of one connection with slow queries is flagged as saturated", async () => {
+  if (!await reachable(PG_URL, "PostgreSQL")) return;
+  // The pool times its waits on the agent's clock: real time here.
+  const { agent } = makeAgent([{
+    name: "slowdb",
+    type: "database",
+    connection_string: PG_URL,
+    interval: "10s",
+    timeout: "5s",
+    max_concurrency: 2,
+    pool: { size: 1 },
+    queries: [
+      { name: "a", sql: "SELECT 1 AS v FROM pg_sleep(0.3)" },
+      { name: "b", sql: "SELECT 2 AS v FROM pg_sleep(0.3)" },
+    ],
+  }], true);
+  try {
+    await agent.collectOnce();
+    const b = agent.status().bottlenecks.find((x) => x.source === "slowdb")!;
+    // One query waited about 300 ms for the only connection, the other not at all.
+    assert(b.pool_wait_ms_avg! >= 100, `average wait ${b.pool_wait_ms_avg}`);
+    assertEquals(b.hints.length, 1, b.hints.join("\n"));
+    assertMatch(
+      b.hints[0],
+      /^the connection pool is saturated \(\d+ ms average wait in the last 300 s\): raise the pool size$/,
+    );
+  } finally {
+    await agent.stop();
   }
 });
