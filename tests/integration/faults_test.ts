@@ -124,6 +124,17 @@ Deno.test("faults: a source hanging past its timeout opens its breaker, closes i
     const callsWhenOpen = control(`${k}-stuck`).calls;
     await waitFor(() => stuck().skipped_open >= 2, "skipped ticks while open");
     assertEquals(control(`${k}-stuck`).calls, callsWhenOpen, "called while open");
+    // The probe fails with an error that carries the source's secret: it reopens, redacted.
+    control(`${k}-stuck`).mode = "fail";
+    await waitFor(
+      () => /connection refused/.test(stuck().last_errors[0]?.message ?? ""),
+      "the failing probe",
+      10_000,
+    );
+    assertMatch(stuck().last_errors[0].message, /^connection refused, password \*+$/);
+    assertEquals(stuck().breaker?.state, "open");
+    assert(!JSON.stringify(agent.status()).includes("hunter2-secret"), "a secret in /status");
+    assert(lines.some((l) => l.includes("connection refused, password")), "the error was logged");
     control(`${k}-stuck`).mode = "ok";
     await waitFor(() => stuck().breaker?.state === "closed", "the breaker to close", 10_000);
     assertEquals(stuck().state, "ok");
