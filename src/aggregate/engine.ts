@@ -26,8 +26,10 @@ export interface RuleStats {
   bytes: number;
   /** Samples that did not count, by reason, since the rule was created. */
   dropped: Record<DropReason, number>;
-  /** Evaluation errors (derived rules), since the rule was created. */
+  /** Evaluation errors (derived rules) and non-finite results, since the rule was created. */
   errors: number;
+  /** The rule's errors at the last read, joined; absent while it has none. */
+  error?: string;
 }
 
 /** A per-rule problem found while reading. */
@@ -47,6 +49,8 @@ export interface ReadOptions {
   /**
    * Include the pane still open at `now` (`sextant once`: a window over the
    * one cycle's samples). Otherwise a window is published once it closed.
+   * Such a read is final: a derived input that has no value is an error at
+   * once, without the grace a running agent gives it.
    * @default {false}
    */
   includeOpen?: boolean;
@@ -78,6 +82,20 @@ interface Series {
 }
 
 /**
+ * The newest raw value of each series of a metric a derived rule reads, at
+ * most `cap` series (the largest `max_series` of the rules reading it).
+ */
+interface LatestValues {
+  series: Map<string, { attributes: Attributes; value: number; time: number }>;
+  cap: number;
+  /** The derived rules reading the metric: they count the series dropped at the cap. */
+  readers: RuleState[];
+}
+
+/** `<input>.<stat>`: the name of an aggregate, split into its input and statistic. */
+const AGGREGATE_NAME = /^(.+)\.(p[0-9.]+|min|max|sum|count|avg|stddev|rate|delta|sma|ewma)$/;
+
+/**
  * A window merged at the last read: the sketch of the panes `included`, up
  * to pane `last`. The next close subtracts the panes that slid out and adds
  * the new ones instead of merging every pane again.
@@ -103,6 +121,10 @@ class RuleState {
   dropped: Record<DropReason, number> = { series_cap: 0, late: 0, exact_cap: 0 };
   /** Derived: inputs that had a value at some read (before that, a missing input is not an error). */
   readonly seen = new Set<string>();
+  /** Derived: the time of the rule's first read (its grace for never-seen inputs starts there). */
+  since?: number;
+  /** The errors of the last read, for `/status`. */
+  lastErrors: string[] = [];
   /**
    * The series the last sample went to, and that sample's name: a sample
    * with the same name whose attributes project to the series' goes there
@@ -116,8 +138,8 @@ class RuleState {
   readonly sketches: boolean;
   /** Sliding DDSketch windows keep a {@linkcode RunningWindow} per series. */
   readonly running: boolean;
-  /** The last published closed window, reused while nothing in it changed. */
-  cache?: { last: number; samples: Sample[] };
+  /** The last published closed window (and its errors), reused while nothing in it changed. */
+  cache?: { last: number; samples: Sample[]; problems: string[] };
 
   constructor(rule: ResolvedRule) {
     this.rule = rule;
@@ -222,7 +244,7 @@ export class AggregationEngine {
   /** Metric name → the windowed rules whose input matches it. */
   #routes = new Map<string, RuleState[]>();
   /** Metric names derived rules read as raw inputs → latest value per series. */
-  #latest = new Map<string, Map<string, { attributes: Attributes; value: number; time: number }>>();
+  #latest = new Map<string, LatestValues>();
 
   constructor(rules: readonly ResolvedRule[] = []) {
     this.reconfigure(rules);
@@ -262,7 +284,15 @@ export class AggregationEngine {
       this.#rules.flatMap((r) => (r.rule.type === "derived" ? r.rule.inputs : [])),
     );
     for (const name of this.#latest.keys()) if (!wanted.has(name)) this.#latest.delete(name);
-    for (const name of wanted) if (!this.#latest.has(name)) this.#latest.set(name, new Map());
+    for (const name of wanted) {
+      const readers = this.#rules.filter((r) =>
+        r.rule.type === "derived" && r.rule.inputs.includes(name)
+      );
+      const cap = Math.max(...readers.map((r) => r.rule.maxSeries));
+      const latest = this.#latest.get(name);
+      if (latest) Object.assign(latest, { cap, readers });
+      else this.#latest.set(name, { series: new Map(), cap, readers });
+    }
     return { kept, added, dropped: old.map((s) => s.rule.id) };
   }
 
@@ -291,9 +321,12 @@ export class AggregationEngine {
       const latest = this.#latest.get(s.name);
       if (latest) {
         const key = seriesKey(s.name, s.attributes);
-        const prev = latest.get(key);
-        if (!prev || prev.time <= s.timestamp) {
-          latest.set(key, { attributes: s.attributes, value: s.value, time: s.timestamp });
+        const prev = latest.series.get(key);
+        if (!prev && latest.series.size >= latest.cap) {
+          // More series than any rule reading the input may output: bounded, dropped, counted.
+          for (const r of latest.readers) r.dropped.series_cap++;
+        } else if (!prev || prev.time <= s.timestamp) {
+          latest.series.set(key, { attributes: s.attributes, value: s.value, time: s.timestamp });
         }
       }
     }
@@ -328,7 +361,8 @@ export class AggregationEngine {
       if (!e) series.ewma = { value: s.value, time: t };
       else if (t >= e.time) {
         const alpha = rule.alpha ?? 1 - Math.pow(0.5, (t - e.time) / (rule.halfLife ?? 1));
-        e.value += alpha * (s.value - e.value);
+        // The convex form: `value += alpha * (x - value)` overflows for far-apart huge values.
+        e.value = (1 - alpha) * e.value + alpha * s.value;
         e.time = t;
       } else state.dropped.late++;
       return;
@@ -405,8 +439,9 @@ export class AggregationEngine {
     };
     for (const state of this.#rules) {
       this.#evict(state, now);
-      if (state.rule.type === "derived") publish(this.#derive(state, now, values, errors));
-      else publish(this.#window(state, now, options.includeOpen === true));
+      if (state.rule.type === "derived") {
+        publish(this.#derive(state, now, values, errors, options.includeOpen === true));
+      } else publish(this.#window(state, now, options.includeOpen === true, errors));
     }
     return { samples, errors };
   }
@@ -423,13 +458,18 @@ export class AggregationEngine {
     }
     if (state.rule.type === "derived") {
       for (const name of state.rule.inputs) {
-        const latest = this.#latest.get(name);
+        const latest = this.#latest.get(name)?.series;
         for (const [key, v] of latest ?? []) if (v.time < limit) latest!.delete(key);
       }
     }
   }
 
-  #window(state: RuleState, now: number, includeOpen: boolean): Sample[] {
+  #window(
+    state: RuleState,
+    now: number,
+    includeOpen: boolean,
+    errors: AggregateError[],
+  ): Sample[] {
     const rule = state.rule;
     if (rule.type === "derived") return [];
     const windowLabel = formatDuration(rule.window);
@@ -438,11 +478,15 @@ export class AggregationEngine {
       for (const s of state.series.values()) {
         if (s.ewma) out.push(sample(`${s.name}.ewma`, s.ewma.value, s, windowLabel, now, s.unit));
       }
-      return out;
+      return finite(state, out, errors).samples;
     }
     const nowIdx = Math.floor(now / rule.paneWidth);
     const last = includeOpen ? nowIdx : nowIdx - 1;
-    if (!includeOpen && state.cache?.last === last) return state.cache.samples;
+    if (!includeOpen && state.cache?.last === last) {
+      // The same window again: its errors are reported again, but counted once.
+      report(state, state.cache.problems, errors);
+      return state.cache.samples;
+    }
     const first = last - rule.panes + 1;
     const time = includeOpen ? now : (last + 1) * rule.paneWidth;
     const out: Sample[] = [];
@@ -488,8 +532,9 @@ export class AggregationEngine {
         out.push(sample(`${s.name}.${stat}`, v, s, windowLabel, time, unit));
       }
     }
-    if (!includeOpen) state.cache = { last, samples: out };
-    return out;
+    const checked = finite(state, out, errors);
+    if (!includeOpen) state.cache = { last, ...checked };
+    return checked.samples;
   }
 
   #derive(
@@ -497,19 +542,31 @@ export class AggregationEngine {
     now: number,
     values: Map<string, { attributes: Attributes; value: number }[]>,
     errors: AggregateError[],
+    final: boolean,
   ): Sample[] {
     const rule = state.rule;
     if (rule.type !== "derived") return [];
+    state.since ??= now;
     const problems: string[] = [];
     const joinKey = (a: Attributes) => rule.joinOn ? pick(a, rule.joinOn) : omit(a, ["window"]);
     const broadcast = new Map<string, number>();
     const joined = new Map<string, Map<string, number>>();
     const keys = new Map<string, Attributes>();
     for (const name of rule.inputs) {
-      const list = values.get(name) ?? [...(this.#latest.get(name)?.values() ?? [])];
+      const list = values.get(name) ?? [...(this.#latest.get(name)?.series.values() ?? [])];
       if (list.length === 0) {
-        // Not yet: an aggregate before its first window closed, a source before its first run.
-        if (!state.seen.has(name)) return this.#pending(state);
+        if (!state.seen.has(name)) {
+          // Not yet (an aggregate before its first window closed, a source before its first
+          // run) while within the grace; after it, an input that never came is an error.
+          const grace = this.#grace(state);
+          if (!final && now - state.since < grace) return this.#pending(state);
+          problems.push(
+            `missing input ${JSON.stringify(name)}: no value ${
+              final ? "in this cycle" : `since the rule started (waited ${formatDuration(grace)})`
+            }`,
+          );
+          continue;
+        }
         problems.push(
           `missing input ${JSON.stringify(name)}: no series in the last ${
             formatDuration(rule.idleTtl)
@@ -553,15 +610,7 @@ export class AggregationEngine {
       }
     }
     state.errors += problems.length;
-    for (const message of problems.slice(0, ERRORS_PER_RULE)) {
-      errors.push({ rule: rule.id, message });
-    }
-    if (problems.length > ERRORS_PER_RULE) {
-      errors.push({
-        rule: rule.id,
-        message: `and ${problems.length - ERRORS_PER_RULE} more error(s)`,
-      });
-    }
+    report(state, problems, errors);
     state.series.clear();
     for (const s of out) {
       state.series.set(seriesKey(s.name, s.attributes), {
@@ -583,7 +632,31 @@ export class AggregationEngine {
   /** A derived rule waiting for the first value of an input: no output, no error. */
   #pending(state: RuleState): Sample[] {
     state.series.clear();
+    state.lastErrors = [];
     return [];
+  }
+
+  /**
+   * How long a derived rule waits for the first value of an input:
+   * `idle_ttl`, or twice the window of a rule whose aggregate it reads if
+   * that is longer (its first window must close first).
+   */
+  #grace(state: RuleState): number {
+    const rule = state.rule;
+    if (rule.type !== "derived") return 0;
+    let grace = rule.idleTtl;
+    for (const input of rule.inputs) {
+      const m = AGGREGATE_NAME.exec(input);
+      if (!m) continue;
+      for (const other of this.#rules) {
+        const r = other.rule;
+        if (r.type === "derived" || 2 * r.window <= grace) continue;
+        if (r.name !== undefined ? r.name === m[1] : other.matcher?.test(m[1])) {
+          grace = 2 * r.window;
+        }
+      }
+    }
+    return grace;
   }
 
   /**
@@ -613,7 +686,7 @@ export class AggregationEngine {
         if (s.win) bytes += s.win.sketch.bytes() + 8 * s.win.included.length;
       }
       for (const name of state.rule.type === "derived" ? state.rule.inputs : []) {
-        bytes += SERIES_BYTES * (this.#latest.get(name)?.size ?? 0);
+        bytes += SERIES_BYTES * (this.#latest.get(name)?.series.size ?? 0);
       }
       return {
         rule: state.rule.id,
@@ -623,9 +696,43 @@ export class AggregationEngine {
         bytes,
         dropped: { ...state.dropped },
         errors: state.errors,
+        ...(state.lastErrors.length > 0 ? { error: state.lastErrors.join("; ") } : {}),
       };
     });
   }
+}
+
+/**
+ * Leaves out aggregates that are not finite numbers (a sum of huge values
+ * overflows): each is an error of its rule, counted.
+ */
+function finite(
+  state: RuleState,
+  out: Sample[],
+  errors: AggregateError[],
+): { samples: Sample[]; problems: string[] } {
+  const problems: string[] = [];
+  for (const s of out) {
+    if (Number.isFinite(s.value)) continue;
+    problems.push(
+      `${s.name} ${describeAttrs(s.attributes)} is ${s.value}, not a finite number: not exported`,
+    );
+  }
+  const samples = problems.length > 0 ? out.filter((s) => Number.isFinite(s.value)) : out;
+  state.errors += problems.length;
+  report(state, problems, errors);
+  return { samples, problems };
+}
+
+/** Records a rule's problems of one read: the first few as errors, the rest counted in one. */
+function report(state: RuleState, problems: string[], errors: AggregateError[]): void {
+  const id = state.rule.id;
+  const kept = problems.slice(0, ERRORS_PER_RULE);
+  if (problems.length > ERRORS_PER_RULE) {
+    kept.push(`and ${problems.length - ERRORS_PER_RULE} more error(s)`);
+  }
+  for (const message of kept) errors.push({ rule: id, message });
+  state.lastErrors = kept;
 }
 
 /**

@@ -73,7 +73,9 @@ Deno.test("engine percentiles over a window stay within DDSketch accuracy on gen
     });
     const values = gen(6000);
     engine.ingest(values.map((v, i) => s("m", v, i * 10)));
-    for (const x of engine.read(MIN).samples) {
+    const out = engine.read(MIN).samples;
+    assertEquals(out.map((x) => x.name), ["m.p50", "m.p95", "m.p99"], dist);
+    for (const x of out) {
       const q = Number(x.name.slice("m.p".length)) / 100;
       const want = exact(values, q);
       assert(
@@ -315,6 +317,101 @@ Deno.test("engine derived input that had values and went missing is an error", (
     samples: [],
     errors: [{ rule: "twice", message: 'missing input "q.depth": no series in the last 1m' }],
   });
+});
+
+Deno.test("engine derived input that never comes is an error after the grace", () => {
+  const engine = engineOf(
+    { type: "derived", name: "miss", expression: "pg.a + pg.nosuch", idle_ttl: "1m" },
+    // An aggregate input: the grace is twice the window of the rule producing it.
+    { source: "pg.a", type: "stats", stats: ["avg"], window: "2m" },
+    { type: "derived", name: "slow", expression: "pg.a.avg + pg.nosuch", idle_ttl: "1m" },
+  );
+  engine.ingest([s("pg.a", 5, 1000)]);
+  assertEquals(engine.read(1000).errors, []); // the rules start: both wait quietly
+  assertEquals(engine.read(MIN).errors, []);
+  let r = engine.read(MIN + 1000);
+  assertEquals(r.errors, [
+    {
+      rule: "miss",
+      message: 'missing input "pg.nosuch": no value since the rule started (waited 1m)',
+    },
+  ]);
+  assertEquals(engine.stats().map((x) => [x.rule, x.errors, x.error]), [
+    ["miss", 1, 'missing input "pg.nosuch": no value since the rule started (waited 1m)'],
+    ["pg.a:stats", 0, undefined],
+    ["slow", 0, undefined],
+  ]);
+  engine.ingest([s("pg.a", 5, 3.5 * MIN)]); // in the window [2m, 4m), and within idle_ttl at 4m
+  r = engine.read(4 * MIN + 1000);
+  assertEquals(r.errors.map((e) => [e.rule, e.message]), [
+    ["miss", 'missing input "pg.nosuch": no value since the rule started (waited 1m)'],
+    ["slow", 'missing input "pg.nosuch": no value since the rule started (waited 4m)'],
+  ]);
+  // Once the input appears, the rule computes and its error clears.
+  engine.ingest([s("pg.nosuch", 1, 4 * MIN + 2000)]);
+  r = engine.read(4 * MIN + 3000);
+  assertEquals(table(r.samples), { "miss": 6, "pg.a.avg{window=2m}": 5, "slow": 6 });
+  assertEquals(r.errors, []);
+  assertEquals(engine.stats()[0].error, undefined);
+});
+
+Deno.test("engine derived input without a value is an error at once in a final read (sextant once)", () => {
+  const engine = engineOf({ type: "derived", name: "miss", expression: "pg.a + pg.nosuch" });
+  engine.ingest([s("pg.a", 5, 1000)]);
+  assertEquals(engine.read(2000, { includeOpen: true }), {
+    samples: [],
+    errors: [{ rule: "miss", message: 'missing input "pg.nosuch": no value in this cycle' }],
+  });
+});
+
+Deno.test("engine leaves out non-finite aggregates and counts each as an error once per window", () => {
+  const engine = engineOf(
+    { source: "v", type: "stats", stats: ["sum", "avg", "stddev", "max"], window: "1m" },
+    { source: "v", type: "ewma", alpha: 0.5 },
+  );
+  engine.ingest([s("v", 1e308, 0), s("v", 1e308, 1), s("v", -1e308, 2)]);
+  const message = (stat: string, v: number) =>
+    `v.${stat} {window="1m"} is ${v}, not a finite number: not exported`;
+  let r = engine.read(MIN);
+  // The EWMA stays finite: 0.5 · 1e308 + 0.5 · −1e308.
+  assertEquals(table(r.samples), { "v.max{window=1m}": 1e308, "v.ewma{window=5m}": 0 });
+  const errors = [
+    { rule: "v:stats", message: message("sum", Infinity) },
+    { rule: "v:stats", message: message("avg", Infinity) },
+    { rule: "v:stats", message: message("stddev", NaN) },
+  ];
+  assertEquals(r.errors, errors);
+  // The same window at the next read: the same errors, counted once.
+  r = engine.read(MIN + 1000);
+  assertEquals(r.errors, errors);
+  assertEquals(engine.stats().map((x) => [x.rule, x.errors, x.error]), [
+    ["v:stats", 3, errors.map((e) => e.message).join("; ")],
+    ["v:ewma", 0, undefined],
+  ]);
+  // The next window is empty: no errors, none kept.
+  r = engine.read(2 * MIN);
+  assertEquals(table(r.samples), { "v.ewma{window=5m}": 0 });
+  assertEquals(r.errors, []);
+  assertEquals(engine.stats()[0].error, undefined);
+});
+
+Deno.test("engine derived rules hold at most max_series series of each raw input", () => {
+  const rule = { type: "derived", name: "r", expression: "a * 2", max_series: 10 };
+  const batch = (n: number, t: number) =>
+    Array.from({ length: n }, (_, i) => s("a", i, t, { id: String(i) }));
+  const small = engineOf(rule);
+  small.ingest(batch(10, 0));
+  const engine = engineOf(rule);
+  engine.ingest(batch(2000, 0));
+  assertEquals(engine.stats()[0].dropped.series_cap, 1990);
+  // It holds what 10 series take, not 2,000.
+  assertEquals(engine.stats()[0].bytes, small.stats()[0].bytes);
+  const r = engine.read(1000);
+  assertEquals(r.samples.length, 10);
+  assertEquals(r.errors, []);
+  // Series already held keep updating at the cap.
+  engine.ingest([s("a", 100, 2000, { id: "3" })]);
+  assertEquals(table(engine.read(3000).samples)["r{id=3}"], 200);
 });
 
 Deno.test("engine reconfigure keeps the state of unchanged rules and drops the others", () => {
