@@ -42,6 +42,10 @@ export class CollectingAccumulator implements Accumulator {
   readonly samples: Sample[] = [];
   readonly errors: ItemError[] = [];
   dropped = 0;
+  /** Set by `fail`: the collection failed as a whole; its samples are diagnostics. */
+  failed = false;
+  /** The error given to the first `fail`, for telling a timeout apart. */
+  failure?: unknown;
   /** Errors beyond `maxErrors`, counted but not kept. */
   suppressedErrors = 0;
   #o: Required<AccumulatorOptions>;
@@ -119,8 +123,16 @@ export class CollectingAccumulator implements Accumulator {
     this.samples.push(sample);
   }
 
+  /** Rejects one sample: an item error, not a failure of the collection. */
   #fail(message: string, input: SampleInput | undefined): void {
     this.addError(new CollectError(this.#o.source, message), input?.name);
+  }
+
+  fail(err: unknown, item?: string): void {
+    if (this.#closed) return;
+    if (!this.failed) this.failure = err;
+    this.failed = true;
+    this.addError(err, item);
   }
 
   addError(err: unknown, item?: string): void {

@@ -200,11 +200,11 @@ Deno.test("otlp exporter counts 503 answers as failures and recovers", async () 
 
     receiver.mode = "ok";
     await pipeline.flush();
-    // The new batch, then the failed one from the retry queue.
+    // The failed batch from the retry queue, then the new one behind it (order kept).
     await waitFor(() => pipeline.status()[0].exports === 2, "an export and a retry after recovery");
     assertEquals(receiver.received[0].metrics[0].points[0].value, 1);
     assertEquals(receiver.received.length, 2);
-    assertEquals(pipeline.status()[0].queue?.retried, 1);
+    assertEquals(pipeline.status()[0].queue?.retried, 2, "both went through the queue");
     assertEquals(pipeline.status()[0].queue?.size, 0);
     assertEquals(lines.filter((l) => l.msg === "export recovered").map((l) => l.failed_before), [
       1,
@@ -436,4 +436,72 @@ Deno.test("otlp exporter shut down before its first export refuses later exports
   } finally {
     await receiver.close();
   }
+});
+
+/** The `db.rows` values the receiver got, in arrival order. */
+function rowsReceived(receiver: OtlpReceiver): number[] {
+  return receiver.received.flatMap((r) =>
+    r.metrics.filter((m) => m.name === "db.rows").flatMap((m) => m.points.map((p) => p.value!))
+  );
+}
+
+Deno.test("otlp exporter delivers its retry queue in order at stop once the receiver is back", async () => {
+  const receiver = startOtlpReceiver();
+  await receiver.refuse();
+  const { pipeline, lines } = makePipeline([{
+    type: "otlp",
+    endpoint: receiver.url,
+    timeout: "500ms",
+    retry_initial: "1m", // no retry on its own: only flushes and the stop try again
+  }]);
+  try {
+    await pipeline.start();
+    for (let i = 1; i <= 5; i++) {
+      pipeline.write("db", [sample("db.rows", i)]);
+      await pipeline.flush();
+      await statusWhen(pipeline, (s) => s.failures === i, `failure ${i}`);
+    }
+    assertEquals(pipeline.status()[0].queue?.size, 5);
+    receiver.recover();
+    pipeline.write("db", [sample("db.rows", 6)]);
+  } finally {
+    await pipeline.stop();
+    await receiver.close();
+  }
+  // Every queued batch, oldest first, then the final export.
+  assertEquals(rowsReceived(receiver), [1, 2, 3, 4, 5, 6]);
+  const q = pipeline.status()[0].queue!;
+  // Batches 1..5 and the final one were delivered from the queue.
+  assertEquals([q.size, q.dropped_batches, q.retried], [0, 0, 6]);
+  assertEquals(lines.filter((l) => String(l.msg).startsWith("retry queue not delivered")), []);
+});
+
+Deno.test("otlp exporter counts and logs the retry queue it cannot deliver by the stop", async () => {
+  const receiver = startOtlpReceiver();
+  await receiver.refuse();
+  const { pipeline, lines } = makePipeline([{
+    type: "otlp",
+    name: "collector",
+    endpoint: receiver.url,
+    timeout: "500ms",
+    retry_initial: "1m",
+  }]);
+  try {
+    await pipeline.start();
+    for (let i = 1; i <= 3; i++) {
+      pipeline.write("db", [sample("db.rows", i), sample("db.other", i)]);
+      await pipeline.flush();
+      await statusWhen(pipeline, (s) => s.failures === i, `failure ${i}`);
+    }
+  } finally {
+    await pipeline.stop();
+    await receiver.close();
+  }
+  // The three failed batches and the final export: 4 batches of 2 points.
+  const q = pipeline.status()[0].queue!;
+  assertEquals([q.size, q.dropped_batches, q.dropped_points], [0, 4, 8]);
+  const left = lines.filter((l) => l.msg === "retry queue not delivered at shutdown; dropped");
+  assertEquals(left.map((l) => [l.level, l.exporter, l.batches, l.points]), [
+    ["warn", "collector", 4, 8],
+  ]);
 });
