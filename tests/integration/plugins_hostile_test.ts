@@ -47,11 +47,11 @@ async function contain(
   const filled = Object.fromEntries(
     Object.entries(files).map(([k, v]) => [k, v.replaceAll("SECRET_FILE", secretFile)]),
   );
-  await writePlugin(root, "bad", manifest, filled);
+  await writePlugin(root, "bad", manifest.replaceAll("ROOT_DIR", root), filled);
   const base = sourceExtra.includes("memory_limit")
     ? SOURCE.replace("memory_limit = 48\n", "")
     : SOURCE;
-  const t = await startAgent(root, base + sourceExtra);
+  const t = await startAgent(root, base + sourceExtra.replaceAll("ROOT_DIR", root));
   try {
     await body(t, root);
     await steadyKeepsReporting(t);
@@ -84,6 +84,47 @@ Deno.test("hostile plugin reading a file outside its allow-list is denied and re
     );
     assertEquals(t.plugin().state, "running");
   });
+});
+
+Deno.test("hostile plugin whose manifest path climbs out with .. cannot write past the operator's narrowing", async () => {
+  let pwned = "";
+  await contain(
+    MODULE + `[permissions]\nwrite = ["ROOT_DIR/bad/../.."]\nread = ["ROOT_DIR/bad/.."]\n`,
+    {
+      "mod.ts": `export default { collect() {
+      Deno.writeTextFileSync(new URL("../pwned.txt", import.meta.url), "pwned");
+      return [{ name: "wrote", value: 1 }];
+    } };`,
+    },
+    async (t, root) => {
+      pwned = join(root, "pwned.txt");
+      await waitFor(
+        () => /Requires write access/.test(lastErrors(t)),
+        "the denial to be reported",
+        30_000,
+      );
+      assertMatch(lastErrors(t), /collect\(\) failed: .*Requires write access to ".*pwned\.txt"/);
+      assertEquals(String(t.plugin().permissions), `read=${root}/bad write=${root}/bad`);
+    },
+    `permissions = { write = ["ROOT_DIR/bad"], read = ["ROOT_DIR/bad"] }\n`,
+  );
+  assert(pwned !== "");
+  assertEquals(await Deno.stat(pwned).then(() => true, () => false), false);
+});
+
+Deno.test("hostile plugin whose manifest read path climbs out with .. cannot read past the operator's narrowing", async () => {
+  await contain(MODULE + `[permissions]\nread = ["ROOT_DIR/bad/../secret.txt/../.."]\n`, {
+    "mod.ts": `export default { collect() {
+      return [{ name: "leak", value: 1, attributes: { s: Deno.readTextFileSync("SECRET_FILE") } }];
+    } };`,
+  }, async (t) => {
+    await waitFor(
+      () => /Requires read access/.test(lastErrors(t)),
+      "the denial to be reported",
+      30_000,
+    );
+    assertMatch(lastErrors(t), /Requires read access to ".*secret\.txt"/);
+  }, `permissions = { read = ["ROOT_DIR/bad"] }\n`);
 });
 
 Deno.test("hostile plugin reading an environment variable it was not granted is denied", async () => {
