@@ -361,6 +361,55 @@ Deno.test("hostile exec daemon that exits is restarted with backoff", async () =
   );
 });
 
+/** Successful collections (no errors) the bad source made, counted while waiting. */
+async function goodCollections(t: TestAgent, n: number): Promise<void> {
+  const seen = new Set<number>();
+  await waitFor(
+    () => {
+      const s = t.agent.status().sources.find((x) => x.name === "bad")!;
+      if (s.last_errors.length === 0 && s.collections > 0) seen.add(s.collections);
+      return seen.size >= n;
+    },
+    `${n} good collections of the bad source`,
+    30_000,
+  );
+}
+
+Deno.test("hostile python plugin printing a stderr line over 64 KiB keeps collecting", async () => {
+  await contain(`version = "1.0.0"\nkind = "python"\nentry = "p.py"\napi_version = "^1"\n`, {
+    "p.py":
+      `def collect(options):\n    print("x" * 100000)\n    print("debug")\n    return [{"name": "n", "value": 1}]\n`,
+  }, async (t) => {
+    await goodCollections(t, 3);
+    assertEquals(t.plugin().restarts, 0);
+    assertEquals(t.plugin().state, "running");
+    assertMatch(await t.metrics(), /bad_n 1/);
+  });
+});
+
+Deno.test("hostile exec daemon flooding stderr with long lines keeps running", async () => {
+  await contain(
+    `version = "1.0.0"\nkind = "exec"\nmode = "daemon"\nentry = "run.sh"\napi_version = "^1"\nformat = "json"\n`,
+    {
+      "run.sh": `#!/bin/sh
+while read -r _; do
+  head -c 300000 /dev/zero | tr '\\0' 'e' >&2
+  echo >&2
+  yes 'stderr line' | head -n 2000 >&2
+  echo '{"name":"a","value":1}'
+  echo
+done
+`,
+    },
+    async (t) => {
+      await goodCollections(t, 3);
+      assertEquals(t.plugin().restarts, 0);
+      assertEquals(t.plugin().state, "running");
+      assertMatch(await t.metrics(), /bad_a 1/);
+    },
+  );
+});
+
 Deno.test("hostile python plugin allocating past its memory_limit is stopped by prlimit and reported", async () => {
   await contain(`version = "1.0.0"\nkind = "python"\nentry = "p.py"\napi_version = "^1"\n`, {
     "p.py":
