@@ -13,6 +13,7 @@ import {
   CollectError,
   type CommonSourceConfig,
   errorMessage,
+  type ExitStatus,
   type Logger,
   type Platform,
   type Redactor,
@@ -71,6 +72,14 @@ export interface PluginStatus {
 const ENV_ALWAYS = ["PATH", "LANG", "TZ"];
 const HOST_ENV = ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "LANG", "TZ"];
 const WATCH_DEBOUNCE_MS = 150;
+/** Default `memory_limit` of a module plugin's host (V8 heap), MiB. */
+const MODULE_MEMORY_MB = 256;
+/** Default `memory_limit` of an exec or python plugin (RLIMIT_DATA), MiB. */
+const EXEC_MEMORY_MB = 1024;
+/** Signals a runtime dies with when it cannot reserve or allocate memory. */
+const CRASH_SIGNALS = new Set(["SIGTRAP", "SIGABRT", "SIGSEGV", "SIGBUS"]);
+/** What runtimes print when an allocation or reservation fails. */
+const OUT_OF_MEMORY = /out of memory|could not reserve|cannot allocate memory|MemoryError/i;
 
 /** A running plugin source. */
 export class PluginSource implements Source {
@@ -198,7 +207,7 @@ export class PluginSource implements Source {
         pluginDir: info.dir,
         permissions: perms,
         options: this.#options,
-        memoryMb: c.memory_limit,
+        memoryMb: c.memory_limit ?? MODULE_MEMORY_MB,
         killGrace: c.kill_grace,
         heartbeat: c.heartbeat,
         maxLine: c.max_output,
@@ -228,6 +237,7 @@ export class PluginSource implements Source {
       platform: this.#platform,
       clock: this.#clock,
       onExit,
+      memoryHint: this.#memoryHint,
       onStderr: (lines) => this.#log.debug("plugin stderr", { text: lines.slice(-3).join(" | ") }),
     };
     return m.kind === "exec" && m.mode === "once" ? new OnceBackend(o) : new DaemonBackend(o);
@@ -235,16 +245,31 @@ export class PluginSource implements Source {
 
   /** Resource limits through prlimit, when it is installed and limits are on. */
   #limited(argv: string[]): string[] {
-    if (!this.#prlimit || this.#c.memory_limit <= 0) return argv;
+    const mb = this.#execMemoryMb();
+    if (!this.#prlimit || mb === 0) return argv;
     return [
       this.#prlimit,
-      `--as=${this.#c.memory_limit * 1024 * 1024}`,
+      `--data=${mb * 1024 * 1024}`,
       "--core=0",
       `--fsize=${64 * 1024 * 1024}`,
       "--",
       ...argv,
     ];
   }
+
+  /** The data-segment limit of an exec or python plugin, in MiB; 0 is none. */
+  #execMemoryMb(): number {
+    return this.#c.memory_limit ?? EXEC_MEMORY_MB;
+  }
+
+  /** An exit that looks like a runtime failing under the memory limit, explained. */
+  #memoryHint = (status: ExitStatus, stderr: string): string => {
+    const mb = this.#execMemoryMb();
+    if (!this.#prlimit || mb === 0) return "";
+    const crashed = status.signal !== null && CRASH_SIGNALS.has(status.signal);
+    if (!crashed && !OUT_OF_MEMORY.test(stderr)) return "";
+    return ` (it may have hit memory_limit = ${mb} MiB: raise memory_limit, or set it to 0 for no limit)`;
+  };
   #prlimit?: string;
 
   /** The environment a plugin may see: a few harmless variables and what it was granted. */
