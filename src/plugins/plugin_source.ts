@@ -166,6 +166,11 @@ export class PluginSource implements Source {
         } to run it without a sandbox`,
       );
     }
+    if (m.kind === "module" && c.isolation === "worker" && this.#ctx.self.mayDownload) {
+      problems.push(
+        `isolation = "worker" runs the plugin inside the collector, which could then download code (npm: or remote imports); start Sextant with --cached-only (deno run --cached-only ...) or use the compiled binary, or use isolation = "process"`,
+      );
+    }
     if (problems.length) return refuse(problems);
     for (const s of secretOptions(m, opts.options)) this.#redactor.add(s);
     this.#options = opts.options;

@@ -8,7 +8,13 @@ import { startAdmin } from "../../src/agent/mod.ts";
 import { createLogger } from "../../src/core/mod.ts";
 import { platform } from "../../src/runtime/mod.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../assert.ts";
-import { startAgent, steadyKeepsReporting, writePlugin } from "./plugins_support.ts";
+import {
+  SELF,
+  SELF_NO_DOWNLOAD,
+  startAgent,
+  steadyKeepsReporting,
+  writePlugin,
+} from "./plugins_support.ts";
 
 const MODULE = `version = "1.0.0"\nkind = "module"\nentry = "mod.ts"\napi_version = "^1"\n`;
 const SOURCE = `
@@ -171,6 +177,7 @@ Deno.test("plugin isolation = worker runs a trusted plugin in-process, sandboxed
     root,
     SOURCE +
       `isolation = "worker"\ntrusted = true\n`,
+    SELF_NO_DOWNLOAD,
   );
   try {
     await waitFor(
@@ -191,6 +198,28 @@ Deno.test("plugin isolation = worker runs a trusted plugin in-process, sandboxed
       "the new worker to collect",
       10_000,
     );
+    await steadyKeepsReporting(t);
+  } finally {
+    await t.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("plugin isolation = worker is refused when the collector could download code", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sextant-inproc-" });
+  await writePlugin(root, "good", MODULE, {
+    "mod.ts": `export default { collect() { return [{ name: "n", value: 1 }]; } };`,
+  });
+  // This test process runs under plain `deno test`: it could download, as selfExec() reports.
+  assertEquals(SELF.mayDownload, true);
+  const t = await startAgent(root, SOURCE + `isolation = "worker"\ntrusted = true\n`);
+  try {
+    await waitFor(() => t.plugin("good").state === "refused", "the refusal", 10_000);
+    assertMatch(
+      String(t.plugin("good").last_error),
+      /isolation = "worker" runs the plugin inside the collector, which could then download code \(npm: or remote imports\); start Sextant with --cached-only/,
+    );
+    assert(!/good_n/.test(await t.metrics()), "the refused plugin never ran");
     await steadyKeepsReporting(t);
   } finally {
     await t.stop();
@@ -281,4 +310,29 @@ Deno.test("plugin host that stops answering heartbeats is killed and restarted; 
     await Deno.remove(root, { recursive: true });
   }
   assert(!alive(pid2), "the host is gone after shutdown");
+});
+
+Deno.test("plugin host detection: selfExec reports mayDownload false only under --cached-only", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sextant-selfexec-" });
+  const script = join(dir, "self.ts");
+  const mod = new URL("../../src/runtime/mod.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    script,
+    `import { selfExec } from "${mod}";\nconsole.log(JSON.stringify(selfExec().mayDownload));\n`,
+  );
+  try {
+    const run = async (flags: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", ...flags, "-A", script, "--cached-only-looking-script-arg"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      return new TextDecoder().decode(out.stdout).trim();
+    };
+    assertEquals(await run([]), "true");
+    assertEquals(await run(["--cached-only"]), "false");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
