@@ -92,6 +92,8 @@ export interface Platform {
   writeTextFile(path: string, text: string): Promise<void>;
   /** `null` when the path does not exist. */
   stat(path: string): Promise<FileInfo | null>;
+  /** The canonical path (symlinks followed, `..` resolved); `null` when it does not exist. */
+  realPath(path: string): Promise<string | null>;
   /** Entries of a directory, sorted by name; rejects when it cannot be read. */
   readDir(path: string): Promise<DirEntry[]>;
   /**

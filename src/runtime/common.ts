@@ -5,7 +5,7 @@
  */
 import { spawn as nodeSpawn } from "node:child_process";
 import { type FSWatcher, readFileSync, watch as nodeWatch } from "node:fs";
-import { readdir, readFile, stat as nodeStat, writeFile } from "node:fs/promises";
+import { readdir, readFile, realpath, stat as nodeStat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import os from "node:os";
 import process from "node:process";
@@ -25,6 +25,7 @@ type Common = Pick<
   | "readFile"
   | "writeTextFile"
   | "stat"
+  | "realPath"
   | "readDir"
   | "watch"
   | "spawn"
@@ -54,6 +55,15 @@ export const common: Common = {
         (err as { code?: string }).code === "ENOENT" ||
         (err as { code?: string }).code === "ENOTDIR"
       ) return null;
+      throw err;
+    }
+  },
+  realPath: async (path) => {
+    try {
+      return await realpath(path);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") return null;
       throw err;
     }
   },

@@ -127,6 +127,32 @@ Deno.test("hostile plugin whose manifest read path climbs out with .. cannot rea
   }, `permissions = { read = ["ROOT_DIR/bad"] }\n`);
 });
 
+Deno.test("hostile plugin shipping a symlink out of its directory is refused before it runs", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sextant-hostile-" });
+  await Deno.writeTextFile(join(root, "secret.txt"), SECRET);
+  const dir = await writePlugin(root, "bad", MODULE, {
+    "mod.ts": `export default { collect() {
+      return [{ name: "leak", value: 1, attributes: { s: Deno.readTextFileSync(new URL("./up/secret.txt", import.meta.url)) } }];
+    } };`,
+  });
+  await Deno.symlink(root, join(dir, "up"));
+  const t = await startAgent(root, SOURCE + `permissions = { read = false }\n`);
+  try {
+    await waitFor(() => t.plugin().state === "refused", "the refusal", 10_000);
+    assertMatch(
+      String(t.plugin().last_error),
+      /up is a symlink to .*, outside the plugin directory; copy the file in instead/,
+    );
+    await steadyKeepsReporting(t);
+    const metrics = await t.metrics();
+    assert(!/bad_leak/.test(metrics), "the plugin never ran");
+    assert(!metrics.includes(SECRET) && !t.logs.join("\n").includes(SECRET), "no secret");
+  } finally {
+    await t.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("hostile plugin reading an environment variable it was not granted is denied", async () => {
   await contain(MODULE + `[permissions]\nenv = ["HOME"]\n`, {
     "mod.ts": `export default { collect() {
