@@ -72,6 +72,8 @@ export interface PluginStatus {
 const ENV_ALWAYS = ["PATH", "LANG", "TZ"];
 const HOST_ENV = ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "LANG", "TZ"];
 const WATCH_DEBOUNCE_MS = 150;
+/** Changes that never reload a plugin: Python's bytecode caches, editors' swap files. */
+const IGNORED_CHANGE = /(^|\/)(__pycache__(\/|$)|[^/]*\.py[co]$|\.[^/]*\.swp$|[^/]*~$)/;
 /** Default `memory_limit` of a module plugin's host (V8 heap), MiB. */
 const MODULE_MEMORY_MB = 256;
 /** Default `memory_limit` of an exec or python plugin (RLIMIT_DATA), MiB. */
@@ -225,7 +227,7 @@ export class PluginSource implements Source {
       });
     }
     const argv = m.kind === "python"
-      ? [m.interpreter, "-I", "-u", "-c", PYTHON_HOST, info.entryPath!]
+      ? [m.interpreter, "-I", "-B", "-u", "-c", PYTHON_HOST, info.entryPath!]
       : [info.entryPath!];
     const o: ExecOptions = {
       argv: this.#limited(argv),
@@ -398,13 +400,14 @@ export class PluginSource implements Source {
 
   #watch(): void {
     if (this.#unwatch || !this.#info || !this.#c.watch) return;
-    this.#unwatch = this.#platform.watch([this.#info.dir], () => {
+    this.#unwatch = this.#platform.watch([this.#info.dir], (path) => {
+      if (IGNORED_CHANGE.test(path)) return;
       this.#clock.clearTimeout(this.#watchTimer);
       this.#watchTimer = this.#clock.setTimeout(() => {
         this.#log.info("plugin files changed; reloading", { plugin: this.#c.plugin });
         this.reload().catch(() => {});
       }, WATCH_DEBOUNCE_MS);
-    });
+    }, { recursive: true });
   }
 
   /** Recreates the plugin's worker or process from its current files. */

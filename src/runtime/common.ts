@@ -78,11 +78,12 @@ export const common: Common = {
       }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   },
-  watch: (paths, onChange) => {
+  watch: (paths, onChange, options) => {
     const watchers: FSWatcher[] = [];
+    const recursive = options?.recursive ?? false;
     for (const path of paths) {
       try {
-        const w = nodeWatch(path, { persistent: false }, (_event, file) => {
+        const w = nodeWatch(path, { persistent: false, recursive }, (_event, file) => {
           onChange(file ? join(path, String(file)) : path);
         });
         w.on("error", () => {/* the path went away; a later reload re-watches */});

@@ -36,6 +36,7 @@ Deno.test("plugin lifecycle reloads a module plugin when its files change, leavi
   try {
     await waitFor(async () => /\ngood_v 1\n/.test(await t.metrics()), "version 1 exported", 30_000);
     const pid1 = t.plugin("good").pid;
+    assertEquals(typeof pid1, "number");
     const steadyBefore = t.steady().collections;
     await Deno.writeTextFile(join(root, "good", "mod.ts"), version(2));
     await waitFor(async () => /\ngood_v 2\n/.test(await t.metrics()), "version 2 exported", 30_000);
@@ -46,6 +47,37 @@ Deno.test("plugin lifecycle reloads a module plugin when its files change, leavi
     await steadyKeepsReporting(t);
     assertMatch(await t.metrics(), /sextant_plugin_up\{[^}]*source="good"[^}]*\} 1/);
     assert(t.logs.some((l) => l.includes("plugin files changed; reloading")));
+  } finally {
+    await t.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("plugin lifecycle reloads when a file in a subdirectory changes, not for Python caches", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sextant-lifecycle-" });
+  const dir = await writePlugin(root, "good", MODULE, {
+    "mod.ts":
+      `import { V } from "./lib/helper.ts";\nexport default { collect: () => [{ name: "v", value: V }] };`,
+  });
+  await Deno.mkdir(join(dir, "lib"));
+  await Deno.writeTextFile(join(dir, "lib", "helper.ts"), "export const V = 1;\n");
+  const t = await startAgent(root, SOURCE);
+  const reloads = () => t.logs.filter((l) => l.includes("plugin files changed; reloading")).length;
+  try {
+    await waitFor(async () => /\ngood_v 1\n/.test(await t.metrics()), "version 1 exported", 30_000);
+    // Bytecode caches appear and change without reloading the plugin.
+    await Deno.mkdir(join(dir, "lib", "__pycache__"));
+    await Deno.writeTextFile(join(dir, "lib", "__pycache__", "helper.cpython-311.pyc"), "x");
+    await Deno.writeTextFile(join(dir, "stale.pyc"), "x");
+    await steadyKeepsReporting(t);
+    assertEquals(reloads(), 0);
+    const pid1 = t.plugin("good").pid;
+    assertEquals(typeof pid1, "number");
+    await Deno.writeTextFile(join(dir, "lib", "helper.ts"), "export const V = 2;\n");
+    await waitFor(async () => /\ngood_v 2\n/.test(await t.metrics()), "version 2 exported", 30_000);
+    assertEquals(typeof t.plugin("good").pid, "number");
+    assert(t.plugin("good").pid !== pid1, "reload recreated the host process");
+    assert(reloads() >= 1);
   } finally {
     await t.stop();
     await Deno.remove(root, { recursive: true });
@@ -86,12 +118,16 @@ Deno.test("plugin lifecycle loads, unloads and reloads through the admin API", a
       30_000,
     );
     const pid1 = t.plugin("good").pid;
+    assertEquals(typeof pid1, "number");
+    await waitFor(
+      () => t.agent.status().sources.find((s) => s.name === "good")!.last_samples === 1,
+      "a collection before the unload",
+      10_000,
+    );
 
     const un = await post("/plugins/good/unload");
     assertEquals([un.status, un.body.state], [200, "unloaded"]);
     assertEquals(un.body.pid, undefined);
-    const before = t.agent.status().sources.find((s) => s.name === "good")!.last_samples;
-    assert(before >= 0);
     await waitFor(
       () => t.agent.status().sources.find((s) => s.name === "good")!.last_samples === 0,
       "an unloaded plugin to report nothing",
@@ -100,10 +136,12 @@ Deno.test("plugin lifecycle loads, unloads and reloads through the admin API", a
 
     const load = await post("/plugins/good/load");
     assertEquals([load.status, load.body.state], [200, "running"]);
+    assertEquals(typeof load.body.pid, "number");
     assert(load.body.pid !== pid1);
 
     const re = await post("/plugins/good/reload");
     assertEquals([re.status, re.body.state], [200, "running"]);
+    assertEquals(typeof re.body.pid, "number");
     assert(re.body.pid !== load.body.pid);
 
     const missing = await post("/plugins/nope/reload");
