@@ -42,7 +42,7 @@ Deno.test("plugin lifecycle reloads a module plugin when its files change, leavi
     await waitFor(async () => /\ngood_v 2\n/.test(await t.metrics()), "version 2 exported", 30_000);
     assert(t.plugin("good").pid !== pid1, "reload recreated the host process");
     assertEquals(t.plugin("good").state, "running");
-    assertEquals(t.plugin("good").restarts, 0);
+    assertEquals(t.plugin("good").restarts, 0, String(t.plugin("good").last_restart_reason));
     assert(t.steady().collections > steadyBefore);
     await steadyKeepsReporting(t);
     assertMatch(await t.metrics(), /sextant_plugin_up\{[^}]*source="good"[^}]*\} 1/);
