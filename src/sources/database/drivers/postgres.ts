@@ -19,6 +19,27 @@ import {
 /** SQLSTATE classes that mean the session is gone: 08 (connection), 57P01-3 (shutdown). */
 const FATAL_STATE = /^(08...|57P0[123])$/;
 
+/**
+ * Sends a cancel request for a running query. postgres.js's own
+ * `query.cancel()` drops the promise of its cancel connection, so a cancel
+ * that fails (the server or the link went down meanwhile) would be an
+ * unhandled rejection that ends the process; here it is caught.
+ */
+function cancel(q: { cancel(): void }): void {
+  const pending = q as unknown as { canceller?: ((q: unknown) => Promise<void>) | null };
+  const canceller = pending.canceller;
+  if (typeof canceller !== "function") return void q.cancel();
+  pending.canceller = null;
+  canceller(q).catch(() => {});
+}
+
+function toResult(rows: postgres.RowList<postgres.Row[]>): QueryResult {
+  const cols = rows.columns;
+  const columns: string[] = [];
+  if (cols) { for (let i = 0; i < cols.length; i++) columns.push(cols[i].name); }
+  return { columns, rows: rows as unknown as unknown[][] };
+}
+
 class PgConnection implements DbConnection {
   #sql: postgres.Sql;
   #alive = true;
@@ -32,25 +53,29 @@ class PgConnection implements DbConnection {
   markDead(): void {
     this.#alive = false;
   }
-  async query(
+  query(
     text: string,
     params: unknown[],
     opts: { timeoutMs: number; signal: AbortSignal },
   ): Promise<QueryResult> {
-    if (opts.timeoutMs !== this.#timeout) {
-      await withSignal(
-        this.#sql.unsafe(`SET statement_timeout = ${Math.max(1, Math.round(opts.timeoutMs))}`),
-        opts.signal,
-      );
-      this.#timeout = opts.timeoutMs;
-    }
+    if (opts.timeoutMs !== this.#timeout) return this.#setTimeoutThenQuery(text, params, opts);
+    // Not async: one promise per query, resolved with the result directly.
     const q = this.#sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
       prepare: true,
     }).values();
-    const rows = await withSignal(q, opts.signal, () => {
-      q.cancel();
-    });
-    return { columns: rows.columns?.map((c) => c.name) ?? [], rows: rows as unknown[][] };
+    return withSignal(q, opts.signal, () => cancel(q), toResult);
+  }
+  async #setTimeoutThenQuery(
+    text: string,
+    params: unknown[],
+    opts: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<QueryResult> {
+    await withSignal(
+      this.#sql.unsafe(`SET statement_timeout = ${Math.max(1, Math.round(opts.timeoutMs))}`),
+      opts.signal,
+    );
+    this.#timeout = opts.timeoutMs;
+    return this.query(text, params, opts);
   }
   async close(): Promise<void> {
     this.#alive = false;
