@@ -59,6 +59,8 @@ export interface FileInfo {
   isDirectory: boolean;
   size: number;
   mtimeMs: number;
+  /** Permission bits (`0o755`), where the runtime reports them. */
+  mode?: number;
 }
 
 /** A directory entry. */

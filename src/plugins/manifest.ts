@@ -130,6 +130,10 @@ export async function loadManifest(dir: string, platform: Platform): Promise<Plu
     const st = await platform.stat(entry).catch(() => null);
     if (!st?.isFile) {
       info.problems.push(`${file}: entry: ${JSON.stringify(m.entry)} does not exist`);
+    } else if (m.kind === "exec" && st.mode !== undefined && (st.mode & 0o111) === 0) {
+      info.problems.push(
+        `${file}: entry: ${JSON.stringify(m.entry)} is not executable (chmod +x ${m.entry})`,
+      );
     }
   }
   if (m.kind === "module" && !/\.(m?[jt]s|tsx?)$/.test(m.entry)) {

@@ -168,3 +168,21 @@ Deno.test("manifest refuses a plugin whose entry is a symlink out", async () => 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("manifest refuses an exec plugin whose entry is not executable", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const toml =
+      `name = "noexec"\nversion = "1.0.0"\nkind = "exec"\nentry = "run.sh"\napi_version = "^1"\n`;
+    const dir = await plugin(root, "noexec", toml, "run.sh");
+    await Deno.chmod(join(dir, "run.sh"), 0o644);
+    const info = await loadManifest(dir, platform);
+    assertEquals(info.problems, [
+      `${join(dir, "plugin.toml")}: entry: "run.sh" is not executable (chmod +x run.sh)`,
+    ]);
+    await Deno.chmod(join(dir, "run.sh"), 0o755);
+    assertEquals((await loadManifest(dir, platform)).problems, []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

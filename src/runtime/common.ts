@@ -49,7 +49,13 @@ export const common: Common = {
   stat: async (path): Promise<FileInfo | null> => {
     try {
       const s = await nodeStat(path);
-      return { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs };
+      return {
+        isFile: s.isFile(),
+        isDirectory: s.isDirectory(),
+        size: s.size,
+        mtimeMs: s.mtimeMs,
+        mode: s.mode & 0o7777,
+      };
     } catch (err) {
       if (
         (err as { code?: string }).code === "ENOENT" ||
