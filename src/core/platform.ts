@@ -59,6 +59,8 @@ export interface FileInfo {
   isDirectory: boolean;
   size: number;
   mtimeMs: number;
+  /** Permission bits (`0o755`), where the runtime reports them. */
+  mode?: number;
 }
 
 /** A directory entry. */
@@ -92,14 +94,21 @@ export interface Platform {
   writeTextFile(path: string, text: string): Promise<void>;
   /** `null` when the path does not exist. */
   stat(path: string): Promise<FileInfo | null>;
+  /** The canonical path (symlinks followed, `..` resolved); `null` when it does not exist. */
+  realPath(path: string): Promise<string | null>;
   /** Entries of a directory, sorted by name; rejects when it cannot be read. */
   readDir(path: string): Promise<DirEntry[]>;
   /**
-   * Watches files or directories (a directory: its direct entries) and calls
-   * `onChange` with the path that changed. Paths that do not exist are ignored.
-   * Events are not debounced. Returns the function that stops watching.
+   * Watches files or directories (a directory: its direct entries, or with
+   * `recursive` everything below it) and calls `onChange` with the path that
+   * changed. Paths that do not exist are ignored. Events are not debounced.
+   * Returns the function that stops watching.
    */
-  watch(paths: string[], onChange: (path: string) => void): () => void;
+  watch(
+    paths: string[],
+    onChange: (path: string) => void,
+    options?: { recursive?: boolean },
+  ): () => void;
   /** Starts an HTTP server; rejects with a `ConnectError` when the address is taken. */
   serve(options: ServeOptions): Promise<HttpServer>;
   spawn(argv: string[], options?: SpawnOptions): ChildProcess;

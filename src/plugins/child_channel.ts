@@ -26,6 +26,8 @@ export interface ChildChannelOptions {
 }
 
 const STDERR_KEEP = 20;
+/** Longest stderr line kept whole; a longer one is kept truncated. */
+const STDERR_MAX_LINE = 64 * 1024;
 const encoder = new TextEncoder();
 
 /** A running child with a line protocol. */
@@ -53,13 +55,18 @@ export class ChildChannel {
       onLine: (l) => o.onLine(l),
       onOverflow: () => void this.kill(`printed a line longer than ${o.maxLine} bytes`),
     });
+    // stderr is only kept for error messages: a line past the cap is kept
+    // truncated and reading goes on, so the pipe is never closed under the
+    // child (which would break its next write with EPIPE/SIGPIPE).
+    const keep = (l: string) => {
+      if (l.trim() === "") return;
+      this.#stderr.push(l.length > 300 ? `${l.slice(0, 300)}...` : l);
+      if (this.#stderr.length > STDERR_KEEP) this.#stderr.shift();
+    };
     readLines(this.child.stderr, {
-      maxLine: 64 * 1024,
-      onLine: (l) => {
-        if (l.trim() === "") return;
-        this.#stderr.push(l.length > 300 ? `${l.slice(0, 300)}...` : l);
-        if (this.#stderr.length > STDERR_KEEP) this.#stderr.shift();
-      },
+      maxLine: STDERR_MAX_LINE,
+      onLine: keep,
+      onLong: keep,
       onOverflow: () => {},
     });
     this.exited = this.child.exited.then((status) => {

@@ -5,7 +5,7 @@
  * run through the host script in `python_host.ts`.
  * @module
  */
-import type { Clock, Platform } from "../core/mod.ts";
+import type { Clock, ExitStatus, Platform } from "../core/mod.ts";
 import { runCommand } from "../sources/command/mod.ts";
 import { type Backend, type CollectOutcome, parsePluginOutput } from "./backend.ts";
 import { ChildChannel, describeExit } from "./child_channel.ts";
@@ -23,6 +23,8 @@ export interface ExecOptions {
   clock: Clock;
   /** Called when a daemon ends on its own (not through `stop`). */
   onExit?(why: string): void;
+  /** Extra words for an exit that may be the memory limit's doing ("" when not). */
+  memoryHint?(status: ExitStatus, stderr: string): string;
   /** Lines the daemon wrote to stderr, for the log. */
   onStderr?(lines: string[]): void;
 }
@@ -72,8 +74,9 @@ export class OnceBackend implements Backend {
     }
     const out = parsePluginOutput(new TextDecoder().decode(r.stdout), o.format);
     if (r.exit.code !== 0) {
+      const hint = o.memoryHint?.(r.exit, new TextDecoder().decode(r.stderr)) ?? "";
       out.errors.unshift(
-        `the plugin ${describeExit(r.exit)}${stderr ? `: ${JSON.stringify(stderr)}` : ""}`,
+        `the plugin ${describeExit(r.exit)}${stderr ? `: ${JSON.stringify(stderr)}` : ""}${hint}`,
       );
     }
     return out;
@@ -124,7 +127,7 @@ export class DaemonBackend implements Backend {
               : tail.length
               ? `: ${JSON.stringify(tail.at(-1))}`
               : ""
-          }`;
+          }${o.memoryHint?.(status, tail.join("\n")) ?? ""}`;
         if (tail.length) o.onStderr?.(tail);
         this.#waiting?.(reason);
         if (!this.#stopping) o.onExit?.(reason);

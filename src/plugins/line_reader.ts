@@ -10,6 +10,13 @@ export interface ReadLinesOptions {
   maxLine: number;
   onLine(line: string): void;
   onOverflow(): void;
+  /**
+   * When set, a line longer than `maxLine` does not stop reading: its first
+   * `maxLine` characters are passed here, the rest up to the next newline is
+   * skipped, and later lines are read as usual (for stderr, which is only
+   * logged). `onOverflow` is then never called.
+   */
+  onLong?(prefix: string): void;
   /** Called once when the stream ends (or reading stopped). */
   onEnd?(): void;
 }
@@ -34,6 +41,8 @@ export class LineSplitter {
   /** The start of a line whose newline has not arrived yet. */
   #partial = "";
   #stopped = false;
+  /** Inside a long line whose start was already reported (`onLong`): skipping to its newline. */
+  #skipping = false;
 
   constructor(o: ReadLinesOptions) {
     this.#o = o;
@@ -56,6 +65,12 @@ export class LineSplitter {
     const max = this.#o.maxLine;
     let start = 0;
     let nl = text.indexOf("\n");
+    if (this.#skipping) {
+      if (nl === -1) return;
+      this.#skipping = false;
+      start = nl + 1;
+      nl = text.indexOf("\n", start);
+    }
     while (nl !== -1) {
       let end = nl;
       if (end > start && text.charCodeAt(end - 1) === CR) end--;
@@ -66,8 +81,10 @@ export class LineSplitter {
         ? text.slice(start, end)
         : this.#partial + text.slice(start, end);
       this.#partial = "";
-      if (line.length > max) return this.#overflow();
-      this.#o.onLine(line);
+      if (line.length > max) {
+        if (!this.#o.onLong) return this.#overflow();
+        this.#o.onLong(line.slice(0, max));
+      } else this.#o.onLine(line);
       if (this.#stopped) return;
       start = nl + 1;
       nl = text.indexOf("\n", start);
@@ -76,7 +93,12 @@ export class LineSplitter {
       this.#partial = start === 0 && this.#partial === ""
         ? text
         : this.#partial + text.slice(start);
-      if (this.#partial.length > max) this.#overflow();
+      if (this.#partial.length > max) {
+        if (!this.#o.onLong) return this.#overflow();
+        this.#o.onLong(this.#partial.slice(0, max));
+        this.#partial = "";
+        this.#skipping = true;
+      }
     }
   }
 
@@ -87,7 +109,10 @@ export class LineSplitter {
     const rest = this.#partial + this.#decoder.decode();
     this.#partial = "";
     if (rest === "") return;
-    if (rest.length > this.#o.maxLine) return this.#o.onOverflow();
+    if (this.#skipping) return;
+    if (rest.length > this.#o.maxLine) {
+      return this.#o.onLong ? this.#o.onLong(rest.slice(0, this.#o.maxLine)) : this.#o.onOverflow();
+    }
     this.#o.onLine(rest.charCodeAt(rest.length - 1) === CR ? rest.slice(0, -1) : rest);
   }
 

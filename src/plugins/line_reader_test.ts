@@ -112,3 +112,24 @@ Deno.test("LineSplitter ignores input after stop and reports a last line without
   t.end();
   assertEquals(tail, ["x", "y"]);
 });
+
+Deno.test("readLines with onLong keeps a truncated long line and reads on to the next ones", async () => {
+  const run = (chunks: string[]) =>
+    new Promise<{ lines: string[]; long: string[]; overflow: number }>((resolve) => {
+      const out = { lines: [] as string[], long: [] as string[], overflow: 0 };
+      readLines(stream(chunks), {
+        maxLine: 5,
+        onLine: (l) => out.lines.push(l),
+        onLong: (l) => out.long.push(l),
+        onOverflow: () => out.overflow++,
+        onEnd: () => resolve(out),
+      });
+    });
+  // Long line in one chunk, then across chunks without a newline for a while, then at the end.
+  assertEquals(await run(["a\n0123456789\nb\n", "xxxxxxxx", "yyyy", "yy\nc\n", "zzzzzzz"]), {
+    lines: ["a", "b", "c"],
+    long: ["01234", "xxxxx", "zzzzz"],
+    overflow: 0,
+  });
+  assertEquals(await run(["abcdefgh", "\nok\n"]), { lines: ["ok"], long: ["abcde"], overflow: 0 });
+});

@@ -130,6 +130,10 @@ export async function loadManifest(dir: string, platform: Platform): Promise<Plu
     const st = await platform.stat(entry).catch(() => null);
     if (!st?.isFile) {
       info.problems.push(`${file}: entry: ${JSON.stringify(m.entry)} does not exist`);
+    } else if (m.kind === "exec" && st.mode !== undefined && (st.mode & 0o111) === 0) {
+      info.problems.push(
+        `${file}: entry: ${JSON.stringify(m.entry)} is not executable (chmod +x ${m.entry})`,
+      );
     }
   }
   if (m.kind === "module" && !/\.(m?[jt]s|tsx?)$/.test(m.entry)) {
@@ -143,10 +147,54 @@ export async function loadManifest(dir: string, platform: Platform): Promise<Plu
       info.problems.push(`${file}: options.${key}.default: expected ${article(spec.type)}`);
     }
   }
+  info.problems.push(...(await linksOut(dir, platform)).map((l) => `${dir}: ${l}`));
   info.manifest = m;
   info.entryPath = entry;
   info.permissions = { ...NO_PERMISSIONS, ...absolutePaths(m.permissions, dir) } as Permissions;
   return info;
+}
+
+/** Entries walked at most when looking for symlinks (a plugin is a handful of files). */
+const MAX_WALK = 10_000;
+
+/**
+ * Symlinks under `dir` that resolve outside it (or nowhere). A plugin always
+ * gets read access to its own directory, and Deno checks a path before
+ * following symlinks, so a link out would get around a read denial.
+ */
+async function linksOut(dir: string, platform: Platform): Promise<string[]> {
+  const root = await platform.realPath(dir);
+  if (!root) return [];
+  const problems: string[] = [];
+  const queue = [""];
+  let walked = 0;
+  while (queue.length) {
+    const rel = queue.shift()!;
+    let entries;
+    try {
+      entries = await platform.readDir(resolve(dir, rel));
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (++walked > MAX_WALK) {
+        problems.push(`more than ${MAX_WALK} files: too many to check for symlinks`);
+        return problems;
+      }
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isSymlink) {
+        const target = await platform.realPath(resolve(dir, name)).catch(() => null);
+        if (target === null) {
+          problems.push(`${name} is a symlink to nothing (or a loop); plugins may not ship those`);
+        } else if (target !== root && !target.startsWith(`${root}/`)) {
+          problems.push(
+            `${name} is a symlink to ${target}, outside the plugin directory; copy the file in instead`,
+          );
+        }
+      } else if (e.isDirectory) queue.push(name);
+    }
+  }
+  return problems;
 }
 
 function matchesType(type: Manifest["options"][string]["type"], v: unknown): boolean {

@@ -126,3 +126,63 @@ Deno.test("discovery finds plugins, warns about missing directories and refuses 
   assertEquals(single.plugins.map((p) => p.name), ["queue"]);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("manifest refuses a plugin whose symlinks lead outside its directory", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const dir = await plugin(root, "linky", GOOD);
+    await Deno.writeTextFile(join(root, "secret.txt"), "s");
+    await Deno.mkdir(join(dir, "lib/deep"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "lib/inside.ts"), "");
+    // Inside links are fine; links out (a directory, a file, deep down) and dangling ones are not.
+    await Deno.symlink(join(dir, "lib/inside.ts"), join(dir, "lib/alias.ts"));
+    await Deno.symlink(root, join(dir, "up"));
+    await Deno.symlink(join(root, "secret.txt"), join(dir, "lib/deep/s.txt"));
+    await Deno.symlink(join(root, "nowhere"), join(dir, "gone"));
+    const info = await loadManifest(dir, platform);
+    const real = await Deno.realPath(root);
+    assertEquals(info.problems, [
+      `${dir}: gone is a symlink to nothing (or a loop); plugins may not ship those`,
+      `${dir}: up is a symlink to ${real}, outside the plugin directory; copy the file in instead`,
+      `${dir}: lib/deep/s.txt is a symlink to ${real}/secret.txt, outside the plugin directory; copy the file in instead`,
+    ]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("manifest refuses a plugin whose entry is a symlink out", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const dir = await plugin(root, "entrylink", GOOD);
+    await Deno.writeTextFile(join(root, "elsewhere.ts"), "export default { collect: () => [] };");
+    await Deno.remove(join(dir, "mod.ts"));
+    await Deno.symlink(join(root, "elsewhere.ts"), join(dir, "mod.ts"));
+    const info = await loadManifest(dir, platform);
+    assertEquals(info.problems.length, 1);
+    assertMatch(
+      info.problems[0],
+      /mod\.ts is a symlink to .*elsewhere\.ts, outside the plugin directory/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("manifest refuses an exec plugin whose entry is not executable", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const toml =
+      `name = "noexec"\nversion = "1.0.0"\nkind = "exec"\nentry = "run.sh"\napi_version = "^1"\n`;
+    const dir = await plugin(root, "noexec", toml, "run.sh");
+    await Deno.chmod(join(dir, "run.sh"), 0o644);
+    const info = await loadManifest(dir, platform);
+    assertEquals(info.problems, [
+      `${join(dir, "plugin.toml")}: entry: "run.sh" is not executable (chmod +x run.sh)`,
+    ]);
+    await Deno.chmod(join(dir, "run.sh"), 0o755);
+    assertEquals((await loadManifest(dir, platform)).problems, []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -70,7 +70,8 @@ export function hostArgv(
     "--no-prompt",
     "--unstable-worker-options",
     ...denoFlags({ ...p, read: widen(p.read, own) }),
-    `--v8-flags=--max-old-space-size=${memoryMb}`,
+    // memory_limit = 0: no heap limit beyond V8's own default.
+    ...(memoryMb > 0 ? [`--v8-flags=--max-old-space-size=${memoryMb}`] : []),
     self.mainModule,
     PLUGIN_HOST_ARG,
   ];

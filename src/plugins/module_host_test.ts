@@ -69,6 +69,23 @@ Deno.test("module host keeps the good samples and reports each bad one by its nu
   );
 });
 
+Deno.test("module host loses only the sample whose value is a BigInt too large for a number", async () => {
+  await withHost(
+    `export default { collect: () => [
+      { name: "ok", value: 1 },
+      { name: "small", value: 42n },
+      { name: "huge", value: 2n ** 70n },
+    ] };`,
+    async (b) => {
+      const out = await b.collect(AbortSignal.timeout(10_000));
+      assertEquals(out.fatal, undefined);
+      assertEquals(out.samples, [{ name: "ok", value: 1 }, { name: "small", value: 42 }]);
+      assertEquals(out.errors.length, 1);
+      assertMatch(out.errors[0], /^sample 3: "huge": "value": /);
+    },
+  );
+});
+
 Deno.test("module host reports a collect() that returns no array", async () => {
   await withHost(`export default { collect: () => ({ name: "x", value: 1 }) };`, async (b) => {
     assertEquals(await b.collect(AbortSignal.timeout(10_000)), {

@@ -4,7 +4,7 @@
  * listed is denied.
  * @module
  */
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 
 /** The permission kinds, as in Deno's permission model. */
 export const PERMISSION_KEYS = ["net", "read", "env", "write", "run", "sys"] as const;
@@ -25,23 +25,32 @@ export const NO_PERMISSIONS: Permissions = {
   sys: false,
 };
 
-/** Makes relative `read`/`write` paths absolute against `baseDir`. */
+/**
+ * Makes `read`/`write` paths absolute against `baseDir` and normalised:
+ * `.`, `..` and repeated or trailing slashes are resolved, so that
+ * `/opt/p/../..` is compared (and granted) as `/`, never as a path under
+ * `/opt/p`.
+ */
 export function absolutePaths(p: Partial<Permissions>, baseDir: string): Partial<Permissions> {
   const out: Partial<Permissions> = { ...p };
   for (const key of ["read", "write"] as const) {
     const g = p[key];
-    if (Array.isArray(g)) out[key] = g.map((x) => (isAbsolute(x) ? x : resolve(baseDir, x)));
+    if (Array.isArray(g)) out[key] = [...new Set(g.map((x) => resolve(baseDir, x)))];
   }
   return out;
 }
 
+/** Whether normalised path `a` is `b` or one of its ancestors, segment by segment. */
+export function pathCovers(a: string, b: string): boolean {
+  const na = resolve("/", a), nb = resolve("/", b);
+  if (na === nb || na === "/") return true;
+  return nb.startsWith(`${na}/`);
+}
+
 /** Whether allow-list entry `a` covers `b` (a path prefix, a host without port, or equal). */
 function covers(key: PermissionKey, a: string, b: string): boolean {
+  if (key === "read" || key === "write") return pathCovers(a, b);
   if (a === b) return true;
-  if (key === "read" || key === "write") {
-    const dir = a.endsWith("/") ? a : `${a}/`;
-    return b.startsWith(dir);
-  }
   if (key === "net") {
     const host = b.replace(/:\d+$/, "");
     return !/:\d+$/.test(a) && host === a;
@@ -54,8 +63,12 @@ function intersectGrant(key: PermissionKey, a: Grant, b: Grant): Grant {
   if (a === true) return b === true ? true : [...b];
   if (b === true) return [...a];
   const out = new Set<string>();
-  for (const x of a) if (b.some((y) => covers(key, y, x))) out.add(x);
-  for (const y of b) if (a.some((x) => covers(key, x, y))) out.add(y);
+  // Paths are compared in normal form, whatever the caller passed.
+  const norm = (l: string[]) =>
+    key === "read" || key === "write" ? l.map((x) => resolve("/", x)) : l;
+  const na = norm(a), nb = norm(b);
+  for (const x of na) if (nb.some((y) => covers(key, y, x))) out.add(x);
+  for (const y of nb) if (na.some((x) => covers(key, x, y))) out.add(y);
   return out.size ? [...out].sort() : false;
 }
 

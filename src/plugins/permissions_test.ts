@@ -5,6 +5,7 @@ import {
   describePermissions,
   intersect,
   NO_PERMISSIONS,
+  pathCovers,
   type Permissions,
 } from "./permissions.ts";
 
@@ -41,4 +42,29 @@ Deno.test("permissions make relative paths absolute and render flags", () => {
   ]);
   assertEquals(describePermissions(NO_PERMISSIONS), "none");
   assertEquals(describePermissions(ask({ read: ["/x"], env: true })), "read=/x env=all");
+});
+
+Deno.test("permissions normalise .. in paths before narrowing, so a manifest cannot climb out", () => {
+  const m = ask(
+    absolutePaths(
+      { write: ["/tmp/r/pl/p/../.."], read: ["../../etc"] },
+      "/tmp/r/pl/p",
+    ) as Permissions,
+  );
+  assertEquals(m.write, ["/tmp/r"]);
+  assertEquals(m.read, ["/tmp/r/etc"]);
+  // The operator allows only the plugin's own folder: the normalised /tmp/r is wider, so only the folder is granted.
+  assertEquals(intersect(m, { write: ["/tmp/r/pl/p"] }).write, ["/tmp/r/pl/p"]);
+  // Unnormalised input to intersect is compared in normal form too.
+  assertEquals(intersect(ask({ read: ["/a/b/../.."] }), { read: ["/a/b"] }).read, ["/a/b"]);
+  assertEquals(intersect(ask({ read: ["/a/b/../../etc"] }), { read: ["/a/b"] }).read, false);
+});
+
+Deno.test("permissions compare paths by segment, not by string prefix", () => {
+  assertEquals(pathCovers("/a/b", "/a/bc"), false);
+  assertEquals(pathCovers("/a/b/", "/a/b/c"), true);
+  assertEquals(pathCovers("/a/b", "/a/b"), true);
+  assertEquals(pathCovers("/", "/x"), true);
+  assertEquals(pathCovers("/a/b", "/a/b/../c"), false);
+  assertEquals(intersect(ask({ read: ["/a/bc"] }), { read: ["/a/b"] }).read, false);
 });

@@ -38,8 +38,14 @@ export const pluginFields = {
   /** Variables set for exec and python plugins. */
   env: z.record(z.string().regex(ENV_NAME, { message: "expected a variable name" }), z.string())
     .default({}),
-  /** MiB: V8 heap of a module plugin's host; address space (prlimit) of an exec or python plugin. @default {256} */
-  memory_limit: z.number().int().min(16).default(256),
+  /**
+   * MiB: V8 heap of a module plugin's host (default 256); data segment (prlimit `--data`,
+   * RLIMIT_DATA) of an exec or python plugin (default 1024, enough for runtimes such as Deno or
+   * the JVM that reserve large regions at start). 0 turns the limit off.
+   */
+  memory_limit: z.number().int().refine((v) => v === 0 || v >= 16, {
+    message: "expected 0 (no limit) or at least 16 (MiB)",
+  }).optional(),
   /** Bytes a plugin may print for one collection (and the longest protocol line). @default {1048576} */
   max_output: z.number().int().min(1024).default(1_048_576),
   /** Time between SIGTERM and SIGKILL. @default {2000} (ms) */

@@ -48,3 +48,13 @@ Deno.test("pluginKind config/examples/plugins.toml validates", async () => {
   assertEquals(parsed.success, true, JSON.stringify(parsed.error?.issues));
   assertEquals(checkDocument(parsed.data!, kinds), []);
 });
+
+Deno.test("pluginKind memory_limit accepts 0 (off) or at least 16 MiB, and has no fixed default", () => {
+  assertEquals(schemaIssues(pluginKind, { plugin: "x", memory_limit: 8 }), [
+    "memory_limit: expected 0 (no limit) or at least 16 (MiB)",
+  ]);
+  assertEquals(schemaIssues(pluginKind, { plugin: "x", memory_limit: 0 }), []);
+  assertEquals(configFor(pluginKind, { plugin: "x", memory_limit: 0 }).memory_limit, 0);
+  // The default depends on the plugin's kind (256 MiB heap for modules, 1024 MiB data for exec).
+  assertEquals(configFor(pluginKind, { plugin: "x" }).memory_limit, undefined);
+});

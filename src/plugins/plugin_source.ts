@@ -13,6 +13,7 @@ import {
   CollectError,
   type CommonSourceConfig,
   errorMessage,
+  type ExitStatus,
   type Logger,
   type Platform,
   type Redactor,
@@ -71,6 +72,16 @@ export interface PluginStatus {
 const ENV_ALWAYS = ["PATH", "LANG", "TZ"];
 const HOST_ENV = ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "LANG", "TZ"];
 const WATCH_DEBOUNCE_MS = 150;
+/** Changes that never reload a plugin: Python's bytecode caches, editors' swap files. */
+const IGNORED_CHANGE = /(^|\/)(__pycache__(\/|$)|[^/]*\.py[co]$|\.[^/]*\.swp$|[^/]*~$)/;
+/** Default `memory_limit` of a module plugin's host (V8 heap), MiB. */
+const MODULE_MEMORY_MB = 256;
+/** Default `memory_limit` of an exec or python plugin (RLIMIT_DATA), MiB. */
+const EXEC_MEMORY_MB = 1024;
+/** Signals a runtime dies with when it cannot reserve or allocate memory. */
+const CRASH_SIGNALS = new Set(["SIGTRAP", "SIGABRT", "SIGSEGV", "SIGBUS"]);
+/** What runtimes print when an allocation or reservation fails. */
+const OUT_OF_MEMORY = /out of memory|could not reserve|cannot allocate memory|MemoryError/i;
 
 /** A running plugin source. */
 export class PluginSource implements Source {
@@ -157,6 +168,11 @@ export class PluginSource implements Source {
         } to run it without a sandbox`,
       );
     }
+    if (m.kind === "module" && c.isolation === "worker" && this.#ctx.self.mayDownload) {
+      problems.push(
+        `isolation = "worker" runs the plugin inside the collector, which could then download code (npm: or remote imports); start Sextant with --cached-only (deno run --cached-only ...) or use the compiled binary, or use isolation = "process"`,
+      );
+    }
     if (problems.length) return refuse(problems);
     for (const s of secretOptions(m, opts.options)) this.#redactor.add(s);
     this.#options = opts.options;
@@ -198,7 +214,7 @@ export class PluginSource implements Source {
         pluginDir: info.dir,
         permissions: perms,
         options: this.#options,
-        memoryMb: c.memory_limit,
+        memoryMb: c.memory_limit ?? MODULE_MEMORY_MB,
         killGrace: c.kill_grace,
         heartbeat: c.heartbeat,
         maxLine: c.max_output,
@@ -211,7 +227,7 @@ export class PluginSource implements Source {
       });
     }
     const argv = m.kind === "python"
-      ? [m.interpreter, "-I", "-u", "-c", PYTHON_HOST, info.entryPath!]
+      ? [m.interpreter, "-I", "-B", "-u", "-c", PYTHON_HOST, info.entryPath!]
       : [info.entryPath!];
     const o: ExecOptions = {
       argv: this.#limited(argv),
@@ -228,6 +244,7 @@ export class PluginSource implements Source {
       platform: this.#platform,
       clock: this.#clock,
       onExit,
+      memoryHint: this.#memoryHint,
       onStderr: (lines) => this.#log.debug("plugin stderr", { text: lines.slice(-3).join(" | ") }),
     };
     return m.kind === "exec" && m.mode === "once" ? new OnceBackend(o) : new DaemonBackend(o);
@@ -235,16 +252,31 @@ export class PluginSource implements Source {
 
   /** Resource limits through prlimit, when it is installed and limits are on. */
   #limited(argv: string[]): string[] {
-    if (!this.#prlimit || this.#c.memory_limit <= 0) return argv;
+    const mb = this.#execMemoryMb();
+    if (!this.#prlimit || mb === 0) return argv;
     return [
       this.#prlimit,
-      `--as=${this.#c.memory_limit * 1024 * 1024}`,
+      `--data=${mb * 1024 * 1024}`,
       "--core=0",
       `--fsize=${64 * 1024 * 1024}`,
       "--",
       ...argv,
     ];
   }
+
+  /** The data-segment limit of an exec or python plugin, in MiB; 0 is none. */
+  #execMemoryMb(): number {
+    return this.#c.memory_limit ?? EXEC_MEMORY_MB;
+  }
+
+  /** An exit that looks like a runtime failing under the memory limit, explained. */
+  #memoryHint = (status: ExitStatus, stderr: string): string => {
+    const mb = this.#execMemoryMb();
+    if (!this.#prlimit || mb === 0) return "";
+    const crashed = status.signal !== null && CRASH_SIGNALS.has(status.signal);
+    if (!crashed && !OUT_OF_MEMORY.test(stderr)) return "";
+    return ` (it may have hit memory_limit = ${mb} MiB: raise memory_limit, or set it to 0 for no limit)`;
+  };
   #prlimit?: string;
 
   /** The environment a plugin may see: a few harmless variables and what it was granted. */
@@ -368,13 +400,14 @@ export class PluginSource implements Source {
 
   #watch(): void {
     if (this.#unwatch || !this.#info || !this.#c.watch) return;
-    this.#unwatch = this.#platform.watch([this.#info.dir], () => {
+    this.#unwatch = this.#platform.watch([this.#info.dir], (path) => {
+      if (IGNORED_CHANGE.test(path)) return;
       this.#clock.clearTimeout(this.#watchTimer);
       this.#watchTimer = this.#clock.setTimeout(() => {
         this.#log.info("plugin files changed; reloading", { plugin: this.#c.plugin });
         this.reload().catch(() => {});
       }, WATCH_DEBOUNCE_MS);
-    });
+    }, { recursive: true });
   }
 
   /** Recreates the plugin's worker or process from its current files. */

@@ -56,7 +56,17 @@ self.onmessage = async (e) => {
     } else if (m.type === "collect") {
       const samples = await plugin.collect(ctx);
       // Encoded once, here; the receiver parses it once, in the JSON sample parser.
-      const json = stringify(samples ?? []);
+      let json;
+      try {
+        json = stringify(samples ?? []);
+      } catch {
+        // A value JSON cannot encode (a BigInt): only that sample is lost. A BigInt within the
+        // safe range becomes a number; a larger one a string, which the parser rejects per sample.
+        json = stringify(samples ?? [], (_k, v) =>
+          typeof v === "bigint"
+            ? (v <= 9007199254740991n && v >= -9007199254740991n ? Number(v) : v.toString() + "n")
+            : v);
+      }
       post({ type: "result", id: m.id, json: json === undefined ? "null" : json });
     } else if (m.type === "close") {
       if (plugin && typeof plugin.close === "function") await plugin.close();

@@ -5,7 +5,7 @@
  */
 import { spawn as nodeSpawn } from "node:child_process";
 import { type FSWatcher, readFileSync, watch as nodeWatch } from "node:fs";
-import { readdir, readFile, stat as nodeStat, writeFile } from "node:fs/promises";
+import { readdir, readFile, realpath, stat as nodeStat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import os from "node:os";
 import process from "node:process";
@@ -25,6 +25,7 @@ type Common = Pick<
   | "readFile"
   | "writeTextFile"
   | "stat"
+  | "realPath"
   | "readDir"
   | "watch"
   | "spawn"
@@ -48,12 +49,27 @@ export const common: Common = {
   stat: async (path): Promise<FileInfo | null> => {
     try {
       const s = await nodeStat(path);
-      return { isFile: s.isFile(), isDirectory: s.isDirectory(), size: s.size, mtimeMs: s.mtimeMs };
+      return {
+        isFile: s.isFile(),
+        isDirectory: s.isDirectory(),
+        size: s.size,
+        mtimeMs: s.mtimeMs,
+        mode: s.mode & 0o7777,
+      };
     } catch (err) {
       if (
         (err as { code?: string }).code === "ENOENT" ||
         (err as { code?: string }).code === "ENOTDIR"
       ) return null;
+      throw err;
+    }
+  },
+  realPath: async (path) => {
+    try {
+      return await realpath(path);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") return null;
       throw err;
     }
   },
@@ -68,11 +84,12 @@ export const common: Common = {
       }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   },
-  watch: (paths, onChange) => {
+  watch: (paths, onChange, options) => {
     const watchers: FSWatcher[] = [];
+    const recursive = options?.recursive ?? false;
     for (const path of paths) {
       try {
-        const w = nodeWatch(path, { persistent: false }, (_event, file) => {
+        const w = nodeWatch(path, { persistent: false, recursive }, (_event, file) => {
           onChange(file ? join(path, String(file)) : path);
         });
         w.on("error", () => {/* the path went away; a later reload re-watches */});

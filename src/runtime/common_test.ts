@@ -38,3 +38,33 @@ Deno.test("watch reports a changed file in a watched directory, ignores missing 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("watch with recursive reports changes in subdirectories, also ones created later", async () => {
+  const dir = await Deno.makeTempDir();
+  const seen: string[] = [];
+  await Deno.mkdir(`${dir}/a/b`, { recursive: true });
+  const stop = platform.watch([dir], (p) => seen.push(p), { recursive: true });
+  try {
+    await Deno.writeTextFile(`${dir}/a/b/x.ts`, "1");
+    await waitFor(() => seen.includes(`${dir}/a/b/x.ts`), "nested watch event");
+    await Deno.mkdir(`${dir}/c`);
+    await waitFor(() => seen.includes(`${dir}/c`), "new directory event");
+    await Deno.writeTextFile(`${dir}/c/y.ts`, "1");
+    await waitFor(() => seen.includes(`${dir}/c/y.ts`), "event in the new directory");
+  } finally {
+    stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("realPath follows symlinks and resolves .., null for a missing path", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    await Deno.mkdir(`${dir}/real`);
+    await Deno.symlink(`${dir}/real`, `${dir}/link`);
+    assertEquals(await platform.realPath(`${dir}/link/../link`), `${dir}/real`);
+    assertEquals(await platform.realPath(`${dir}/missing`), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -4,6 +4,7 @@
  * restricted by Deno permissions, and the process's stdin/stdout.
  * @module
  */
+import { readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import process from "node:process";
 
@@ -17,6 +18,23 @@ export interface SelfExec {
   compiled: boolean;
   /** True when this runtime enforces Worker permissions (Deno). */
   enforcesPermissions: boolean;
+  /**
+   * True when an `npm:` or remote import in this process could make the
+   * runtime download code: false in a compiled binary, or when the runtime was
+   * started with `--cached-only` (Deno) or `--no-install` (Bun).
+   */
+  mayDownload: boolean;
+}
+
+/** The runtime's own flags (before the script), from /proc/self/cmdline; [] where unreadable. */
+export function runtimeFlags(scriptArgs: readonly string[]): string[] {
+  try {
+    const all = readFileSync("/proc/self/cmdline", "utf8").split("\0");
+    if (all.at(-1) === "") all.pop();
+    return all.slice(1, all.length - scriptArgs.length);
+  } catch {
+    return [];
+  }
 }
 
 interface BunLike {
@@ -34,6 +52,7 @@ export function selfExec(): SelfExec {
       mainModule: compiled ? undefined : main,
       compiled,
       enforcesPermissions: false,
+      mayDownload: !compiled && !runtimeFlags(process.argv.slice(2)).includes("--no-install"),
     };
   }
   const compiled = Boolean((Deno.build as { standalone?: boolean }).standalone);
@@ -43,6 +62,7 @@ export function selfExec(): SelfExec {
     mainModule: compiled ? undefined : Deno.mainModule,
     compiled,
     enforcesPermissions: true,
+    mayDownload: !compiled && !runtimeFlags(Deno.args).includes("--cached-only"),
   };
 }
 

@@ -47,11 +47,11 @@ async function contain(
   const filled = Object.fromEntries(
     Object.entries(files).map(([k, v]) => [k, v.replaceAll("SECRET_FILE", secretFile)]),
   );
-  await writePlugin(root, "bad", manifest, filled);
+  await writePlugin(root, "bad", manifest.replaceAll("ROOT_DIR", root), filled);
   const base = sourceExtra.includes("memory_limit")
     ? SOURCE.replace("memory_limit = 48\n", "")
     : SOURCE;
-  const t = await startAgent(root, base + sourceExtra);
+  const t = await startAgent(root, base + sourceExtra.replaceAll("ROOT_DIR", root));
   try {
     await body(t, root);
     await steadyKeepsReporting(t);
@@ -84,6 +84,73 @@ Deno.test("hostile plugin reading a file outside its allow-list is denied and re
     );
     assertEquals(t.plugin().state, "running");
   });
+});
+
+Deno.test("hostile plugin whose manifest path climbs out with .. cannot write past the operator's narrowing", async () => {
+  let pwned = "";
+  await contain(
+    MODULE + `[permissions]\nwrite = ["ROOT_DIR/bad/../.."]\nread = ["ROOT_DIR/bad/.."]\n`,
+    {
+      "mod.ts": `export default { collect() {
+      Deno.writeTextFileSync(new URL("../pwned.txt", import.meta.url), "pwned");
+      return [{ name: "wrote", value: 1 }];
+    } };`,
+    },
+    async (t, root) => {
+      pwned = join(root, "pwned.txt");
+      await waitFor(
+        () => /Requires write access/.test(lastErrors(t)),
+        "the denial to be reported",
+        30_000,
+      );
+      assertMatch(lastErrors(t), /collect\(\) failed: .*Requires write access to ".*pwned\.txt"/);
+      assertEquals(String(t.plugin().permissions), `read=${root}/bad write=${root}/bad`);
+    },
+    `permissions = { write = ["ROOT_DIR/bad"], read = ["ROOT_DIR/bad"] }\n`,
+  );
+  assert(pwned !== "");
+  assertEquals(await Deno.stat(pwned).then(() => true, () => false), false);
+});
+
+Deno.test("hostile plugin whose manifest read path climbs out with .. cannot read past the operator's narrowing", async () => {
+  await contain(MODULE + `[permissions]\nread = ["ROOT_DIR/bad/../secret.txt/../.."]\n`, {
+    "mod.ts": `export default { collect() {
+      return [{ name: "leak", value: 1, attributes: { s: Deno.readTextFileSync("SECRET_FILE") } }];
+    } };`,
+  }, async (t) => {
+    await waitFor(
+      () => /Requires read access/.test(lastErrors(t)),
+      "the denial to be reported",
+      30_000,
+    );
+    assertMatch(lastErrors(t), /Requires read access to ".*secret\.txt"/);
+  }, `permissions = { read = ["ROOT_DIR/bad"] }\n`);
+});
+
+Deno.test("hostile plugin shipping a symlink out of its directory is refused before it runs", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sextant-hostile-" });
+  await Deno.writeTextFile(join(root, "secret.txt"), SECRET);
+  const dir = await writePlugin(root, "bad", MODULE, {
+    "mod.ts": `export default { collect() {
+      return [{ name: "leak", value: 1, attributes: { s: Deno.readTextFileSync(new URL("./up/secret.txt", import.meta.url)) } }];
+    } };`,
+  });
+  await Deno.symlink(root, join(dir, "up"));
+  const t = await startAgent(root, SOURCE + `permissions = { read = false }\n`);
+  try {
+    await waitFor(() => t.plugin().state === "refused", "the refusal", 10_000);
+    assertMatch(
+      String(t.plugin().last_error),
+      /up is a symlink to .*, outside the plugin directory; copy the file in instead/,
+    );
+    await steadyKeepsReporting(t);
+    const metrics = await t.metrics();
+    assert(!/bad_leak/.test(metrics), "the plugin never ran");
+    assert(!metrics.includes(SECRET) && !t.logs.join("\n").includes(SECRET), "no secret");
+  } finally {
+    await t.stop();
+    await Deno.remove(root, { recursive: true });
+  }
 });
 
 Deno.test("hostile plugin reading an environment variable it was not granted is denied", async () => {
@@ -316,6 +383,55 @@ Deno.test("hostile exec daemon that exits is restarted with backoff", async () =
         String(t.plugin().last_restart_reason),
         /the daemon exited with code 4: "dying now"/,
       );
+    },
+  );
+});
+
+/** Successful collections (no errors) the bad source made, counted while waiting. */
+async function goodCollections(t: TestAgent, n: number): Promise<void> {
+  const seen = new Set<number>();
+  await waitFor(
+    () => {
+      const s = t.agent.status().sources.find((x) => x.name === "bad")!;
+      if (s.last_errors.length === 0 && s.collections > 0) seen.add(s.collections);
+      return seen.size >= n;
+    },
+    `${n} good collections of the bad source`,
+    30_000,
+  );
+}
+
+Deno.test("hostile python plugin printing a stderr line over 64 KiB keeps collecting", async () => {
+  await contain(`version = "1.0.0"\nkind = "python"\nentry = "p.py"\napi_version = "^1"\n`, {
+    "p.py":
+      `def collect(options):\n    print("x" * 100000)\n    print("debug")\n    return [{"name": "n", "value": 1}]\n`,
+  }, async (t) => {
+    await goodCollections(t, 3);
+    assertEquals(t.plugin().restarts, 0);
+    assertEquals(t.plugin().state, "running");
+    assertMatch(await t.metrics(), /bad_n 1/);
+  });
+});
+
+Deno.test("hostile exec daemon flooding stderr with long lines keeps running", async () => {
+  await contain(
+    `version = "1.0.0"\nkind = "exec"\nmode = "daemon"\nentry = "run.sh"\napi_version = "^1"\nformat = "json"\n`,
+    {
+      "run.sh": `#!/bin/sh
+while read -r _; do
+  head -c 300000 /dev/zero | tr '\\0' 'e' >&2
+  echo >&2
+  yes 'stderr line' | head -n 2000 >&2
+  echo '{"name":"a","value":1}'
+  echo
+done
+`,
+    },
+    async (t) => {
+      await goodCollections(t, 3);
+      assertEquals(t.plugin().restarts, 0);
+      assertEquals(t.plugin().state, "running");
+      assertMatch(await t.metrics(), /bad_a 1/);
     },
   );
 });

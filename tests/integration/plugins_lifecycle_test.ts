@@ -8,7 +8,13 @@ import { startAdmin } from "../../src/agent/mod.ts";
 import { createLogger } from "../../src/core/mod.ts";
 import { platform } from "../../src/runtime/mod.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../assert.ts";
-import { startAgent, steadyKeepsReporting, writePlugin } from "./plugins_support.ts";
+import {
+  SELF,
+  SELF_NO_DOWNLOAD,
+  startAgent,
+  steadyKeepsReporting,
+  writePlugin,
+} from "./plugins_support.ts";
 
 const MODULE = `version = "1.0.0"\nkind = "module"\nentry = "mod.ts"\napi_version = "^1"\n`;
 const SOURCE = `
@@ -30,16 +36,48 @@ Deno.test("plugin lifecycle reloads a module plugin when its files change, leavi
   try {
     await waitFor(async () => /\ngood_v 1\n/.test(await t.metrics()), "version 1 exported", 30_000);
     const pid1 = t.plugin("good").pid;
+    assertEquals(typeof pid1, "number");
     const steadyBefore = t.steady().collections;
     await Deno.writeTextFile(join(root, "good", "mod.ts"), version(2));
     await waitFor(async () => /\ngood_v 2\n/.test(await t.metrics()), "version 2 exported", 30_000);
     assert(t.plugin("good").pid !== pid1, "reload recreated the host process");
     assertEquals(t.plugin("good").state, "running");
-    assertEquals(t.plugin("good").restarts, 0);
+    assertEquals(t.plugin("good").restarts, 0, String(t.plugin("good").last_restart_reason));
     assert(t.steady().collections > steadyBefore);
     await steadyKeepsReporting(t);
     assertMatch(await t.metrics(), /sextant_plugin_up\{[^}]*source="good"[^}]*\} 1/);
     assert(t.logs.some((l) => l.includes("plugin files changed; reloading")));
+  } finally {
+    await t.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("plugin lifecycle reloads when a file in a subdirectory changes, not for Python caches", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sextant-lifecycle-" });
+  const dir = await writePlugin(root, "good", MODULE, {
+    "mod.ts":
+      `import { V } from "./lib/helper.ts";\nexport default { collect: () => [{ name: "v", value: V }] };`,
+  });
+  await Deno.mkdir(join(dir, "lib"));
+  await Deno.writeTextFile(join(dir, "lib", "helper.ts"), "export const V = 1;\n");
+  const t = await startAgent(root, SOURCE);
+  const reloads = () => t.logs.filter((l) => l.includes("plugin files changed; reloading")).length;
+  try {
+    await waitFor(async () => /\ngood_v 1\n/.test(await t.metrics()), "version 1 exported", 30_000);
+    // Bytecode caches appear and change without reloading the plugin.
+    await Deno.mkdir(join(dir, "lib", "__pycache__"));
+    await Deno.writeTextFile(join(dir, "lib", "__pycache__", "helper.cpython-311.pyc"), "x");
+    await Deno.writeTextFile(join(dir, "stale.pyc"), "x");
+    await steadyKeepsReporting(t);
+    assertEquals(reloads(), 0);
+    const pid1 = t.plugin("good").pid;
+    assertEquals(typeof pid1, "number");
+    await Deno.writeTextFile(join(dir, "lib", "helper.ts"), "export const V = 2;\n");
+    await waitFor(async () => /\ngood_v 2\n/.test(await t.metrics()), "version 2 exported", 30_000);
+    assertEquals(typeof t.plugin("good").pid, "number");
+    assert(t.plugin("good").pid !== pid1, "reload recreated the host process");
+    assert(reloads() >= 1);
   } finally {
     await t.stop();
     await Deno.remove(root, { recursive: true });
@@ -80,12 +118,16 @@ Deno.test("plugin lifecycle loads, unloads and reloads through the admin API", a
       30_000,
     );
     const pid1 = t.plugin("good").pid;
+    assertEquals(typeof pid1, "number");
+    await waitFor(
+      () => t.agent.status().sources.find((s) => s.name === "good")!.last_samples === 1,
+      "a collection before the unload",
+      10_000,
+    );
 
     const un = await post("/plugins/good/unload");
     assertEquals([un.status, un.body.state], [200, "unloaded"]);
     assertEquals(un.body.pid, undefined);
-    const before = t.agent.status().sources.find((s) => s.name === "good")!.last_samples;
-    assert(before >= 0);
     await waitFor(
       () => t.agent.status().sources.find((s) => s.name === "good")!.last_samples === 0,
       "an unloaded plugin to report nothing",
@@ -94,10 +136,12 @@ Deno.test("plugin lifecycle loads, unloads and reloads through the admin API", a
 
     const load = await post("/plugins/good/load");
     assertEquals([load.status, load.body.state], [200, "running"]);
+    assertEquals(typeof load.body.pid, "number");
     assert(load.body.pid !== pid1);
 
     const re = await post("/plugins/good/reload");
     assertEquals([re.status, re.body.state], [200, "running"]);
+    assertEquals(typeof re.body.pid, "number");
     assert(re.body.pid !== load.body.pid);
 
     const missing = await post("/plugins/nope/reload");
@@ -171,6 +215,7 @@ Deno.test("plugin isolation = worker runs a trusted plugin in-process, sandboxed
     root,
     SOURCE +
       `isolation = "worker"\ntrusted = true\n`,
+    SELF_NO_DOWNLOAD,
   );
   try {
     await waitFor(
@@ -191,6 +236,28 @@ Deno.test("plugin isolation = worker runs a trusted plugin in-process, sandboxed
       "the new worker to collect",
       10_000,
     );
+    await steadyKeepsReporting(t);
+  } finally {
+    await t.stop();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("plugin isolation = worker is refused when the collector could download code", async () => {
+  const root = await Deno.makeTempDir({ prefix: "sextant-inproc-" });
+  await writePlugin(root, "good", MODULE, {
+    "mod.ts": `export default { collect() { return [{ name: "n", value: 1 }]; } };`,
+  });
+  // This test process runs under plain `deno test`: it could download, as selfExec() reports.
+  assertEquals(SELF.mayDownload, true);
+  const t = await startAgent(root, SOURCE + `isolation = "worker"\ntrusted = true\n`);
+  try {
+    await waitFor(() => t.plugin("good").state === "refused", "the refusal", 10_000);
+    assertMatch(
+      String(t.plugin("good").last_error),
+      /isolation = "worker" runs the plugin inside the collector, which could then download code \(npm: or remote imports\); start Sextant with --cached-only/,
+    );
+    assert(!/good_n/.test(await t.metrics()), "the refused plugin never ran");
     await steadyKeepsReporting(t);
   } finally {
     await t.stop();
@@ -281,4 +348,29 @@ Deno.test("plugin host that stops answering heartbeats is killed and restarted; 
     await Deno.remove(root, { recursive: true });
   }
   assert(!alive(pid2), "the host is gone after shutdown");
+});
+
+Deno.test("plugin host detection: selfExec reports mayDownload false only under --cached-only", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sextant-selfexec-" });
+  const script = join(dir, "self.ts");
+  const mod = new URL("../../src/runtime/mod.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    script,
+    `import { selfExec } from "${mod}";\nconsole.log(JSON.stringify(selfExec().mayDownload));\n`,
+  );
+  try {
+    const run = async (flags: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", ...flags, "-A", script, "--cached-only-looking-script-arg"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      return new TextDecoder().decode(out.stdout).trim();
+    };
+    assertEquals(await run([]), "true");
+    assertEquals(await run(["--cached-only"]), "false");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

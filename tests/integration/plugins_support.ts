@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Agent, loadDocument } from "../../src/agent/mod.ts";
 import { createLogger, Redactor, type SourceKind, systemClock } from "../../src/core/mod.ts";
 import { createPluginKind, PluginRegistry } from "../../src/plugins/mod.ts";
-import { platform, selfExec } from "../../src/runtime/mod.ts";
+import { platform, type SelfExec, selfExec } from "../../src/runtime/mod.ts";
 import { builtinSourceKinds } from "../../src/sources/mod.ts";
 import { waitFor } from "../assert.ts";
 
@@ -17,6 +17,12 @@ export const SELF = {
   ...selfExec(),
   mainModule: new URL("../../main.ts", import.meta.url).href,
 };
+
+/**
+ * SELF as a collector that cannot download code (started with
+ * `--cached-only`, or compiled), the condition for `isolation = "worker"`.
+ */
+export const SELF_NO_DOWNLOAD: SelfExec = { ...SELF, mayDownload: false };
 
 /** A secret the test process holds; it must never show in metrics or logs. */
 export const SECRET = "hunter2-plugin-secret-93b1";
@@ -56,7 +62,11 @@ export interface TestAgent {
  * Starts an agent on `sourcesToml` plus a steady `file` source read every
  * 200 ms, with plugins from `root`.
  */
-export async function startAgent(root: string, sourcesToml: string): Promise<TestAgent> {
+export async function startAgent(
+  root: string,
+  sourcesToml: string,
+  self: SelfExec = SELF,
+): Promise<TestAgent> {
   const file = join(root, "sextant.toml");
   await Deno.writeTextFile(join(root, "steady.txt"), "7\n");
   await Deno.writeTextFile(
@@ -78,7 +88,7 @@ timeout = "200ms"
 ${sourcesToml}`,
   );
   const registry = new PluginRegistry();
-  const kind = createPluginKind({ directories: [root], baseDir: root, self: SELF, registry });
+  const kind = createPluginKind({ directories: [root], baseDir: root, self, registry });
   const kinds = [...builtinSourceKinds, kind as unknown as SourceKind];
   const loaded = await loadDocument([file], kinds, platform);
   if (!loaded.ok || !loaded.config) {
