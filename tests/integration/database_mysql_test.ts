@@ -19,10 +19,15 @@ import { cli, MYSQL_URL, reachable, withCredentials, withMysqlDb } from "./datab
 
 const MY = await reachable(MYSQL_URL, "MariaDB/MySQL");
 
-async function collect(url: string, queries: Record<string, unknown>[], twice = false) {
+async function collect(
+  url: string,
+  queries: Record<string, unknown>[],
+  twice = false,
+  extra: Record<string, unknown> = {},
+) {
   const deps = testDeps();
   const src = databaseKind.create(
-    configFor(databaseKind, { connection_string: url, queries }),
+    configFor(databaseKind, { connection_string: url, queries, ...extra }),
     deps,
   );
   try {
@@ -67,6 +72,42 @@ Deno.test({
       assertEquals(acc.errors.map((e) => (e.err as Error).message), [
         'database source "test": query "nulls": column "big": expected a number, found NULL',
       ]);
+    });
+  },
+});
+
+Deno.test({
+  name: "database source on MariaDB refuses executable comments and writes after WITH",
+  ignore: !MY,
+  async fn() {
+    await withMysqlDb(async (db) => {
+      const outfile = await Deno.makeTempFile();
+      await Deno.remove(outfile);
+      const { acc } = await collect(
+        db.url,
+        [
+          { name: "unlock", sql: "/*! SET SESSION tx_read_only = */ (SELECT 0)" },
+          { name: "wipe", sql: "/*! DELETE FROM orders WHERE id = */ (SELECT 1)" },
+          { name: "maria", sql: "/*M! DELETE FROM orders WHERE id = */ (SELECT 2)" },
+          { name: "file", sql: `SELECT 42 /*! INTO OUTFILE '${outfile}' */` },
+          { name: "cte", sql: "WITH x AS (SELECT 1) DELETE FROM orders" },
+          { name: "n", sql: "SELECT COUNT(*) FROM orders" },
+        ],
+        false,
+        { pool: { size: 1 }, max_concurrency: 1, read_only: false },
+      );
+      const byItem = Object.fromEntries(acc.errors.map((e) => [e.item, (e.err as Error).message]));
+      assertEquals(Object.keys(byItem).sort(), ["cte", "file", "maria", "unlock", "wipe"]);
+      for (const item of ["unlock", "wipe", "maria", "file"]) {
+        assertEquals(
+          byItem[item],
+          `database source "test": query "${item}": refused: the query holds a MySQL executable ` +
+            "comment (/*! ... */ or /*M! ... */), whose content the server runs as code",
+        );
+      }
+      assertStringIncludes(byItem.cte, 'refused: the query contains "DELETE", which writes');
+      assertEquals(acc.value("n"), 3);
+      assertEquals(await Deno.stat(outfile).then(() => true, () => false), false);
     });
   },
 });
