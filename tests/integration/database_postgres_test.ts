@@ -210,7 +210,7 @@ Deno.test({
       assertInstanceOf(byItem.sneaky, CollectError);
       assertEquals(
         byItem.sneaky.message,
-        'database source "test": query "sneaky": cannot execute SELECT in a read-only transaction (25006)',
+        'database source "test": query "sneaky": refused: the query contains "DELETE", which writes',
       );
       assertStringIncludes(byItem.plain.message, 'refused: a "DELETE" statement is not a read');
       const [{ n }] = await admin.unsafe(`SELECT count(*)::int AS n FROM ${schema}.users`);
@@ -219,10 +219,59 @@ Deno.test({
   },
 });
 
-async function collect(schema: string, queries: Record<string, unknown>[], twice = false) {
+Deno.test({
+  name:
+    "database source on PostgreSQL keeps each query read-only even after a query turns the session default off",
+  ignore: !PG,
+  async fn() {
+    await withPgSchema(async (schema, admin) => {
+      // A function that writes passes any lexical check: only the transaction stops it.
+      await admin.unsafe(
+        `CREATE FUNCTION ${schema}.wipe() RETURNS int LANGUAGE sql AS $$ DELETE FROM ${schema}.users RETURNING 1 $$`,
+      );
+      const { acc } = await collect(
+        schema,
+        [
+          {
+            name: "unlock",
+            sql: "SELECT set_config('default_transaction_read_only', 'off', false) = 'off'",
+          },
+          {
+            name: "unlock_tx",
+            sql: "SELECT set_config('transaction_read_only', 'off', false) = 'off'",
+          },
+          { name: "wipe", sql: "SELECT wipe()" },
+          { name: "users", sql: "SELECT count(*) FROM users" },
+        ],
+        false,
+        { pool: { size: 1 }, max_concurrency: 1 },
+      );
+      const byItem = Object.fromEntries(acc.errors.map((e) => [e.item, e.err as Error]));
+      assertEquals(Object.keys(byItem).sort(), ["unlock_tx", "wipe"]);
+      assertStringIncludes(
+        byItem.unlock_tx.message,
+        "transaction read-write mode must be set before any query",
+      );
+      assertEquals(
+        byItem.wipe.message,
+        'database source "test": query "wipe": cannot execute DELETE in a read-only transaction (25006)',
+      );
+      assertEquals(acc.value("users"), 5);
+      const [{ n }] = await admin.unsafe(`SELECT count(*)::int AS n FROM ${schema}.users`);
+      assertEquals(n, 5);
+    });
+  },
+});
+
+async function collect(
+  schema: string,
+  queries: Record<string, unknown>[],
+  twice = false,
+  extra: Record<string, unknown> = {},
+) {
   const deps = testDeps();
   const src = databaseKind.create(
-    configFor(databaseKind, { connection_string: pgUrl(schema), queries }),
+    configFor(databaseKind, { connection_string: pgUrl(schema), queries, ...extra }),
     deps,
   );
   try {

@@ -2,7 +2,8 @@
  * PostgreSQL through postgres.js. Each pooled connection is a postgres.js
  * instance limited to one session, so that the source's pool (not the
  * library's) decides when a session is replaced. Sessions start with
- * `default_transaction_read_only = on`; `statement_timeout` enforces the
+ * `default_transaction_read_only = on`, and each query runs in its own
+ * `BEGIN READ ONLY` transaction, which the query itself cannot turn off; `statement_timeout` enforces the
  * query timeout on the server, and a cancel request on the client.
  * @module
  */
@@ -23,8 +24,10 @@ class PgConnection implements DbConnection {
   #sql: postgres.Sql;
   #alive = true;
   #timeout = -1;
-  constructor(sql: postgres.Sql) {
+  #readOnly: boolean;
+  constructor(sql: postgres.Sql, readOnly: boolean) {
     this.#sql = sql;
+    this.#readOnly = readOnly;
   }
   get alive(): boolean {
     return this.#alive;
@@ -44,11 +47,17 @@ class PgConnection implements DbConnection {
       );
       this.#timeout = opts.timeoutMs;
     }
-    const q = this.#sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-      prepare: true,
-    }).values();
-    const rows = await withSignal(q, opts.signal, () => {
-      q.cancel();
+    const run = (sql: postgres.Sql | postgres.TransactionSql) =>
+      sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).values();
+    let q: ReturnType<typeof run> | undefined;
+    // Each query runs in its own READ ONLY transaction: a query cannot switch that off
+    // (set_config on transaction_read_only fails once the transaction has run a query),
+    // whereas the session default could be changed by an earlier query.
+    const p = this.#readOnly
+      ? this.#sql.begin("read only", (tx) => (q = run(tx)))
+      : (q = run(this.#sql));
+    const rows = await withSignal(p as Promise<postgres.RowList<unknown[][]>>, opts.signal, () => {
+      q?.cancel();
     });
     return { columns: rows.columns?.map((c) => c.name) ?? [], rows: rows as unknown[][] };
   }
@@ -76,7 +85,7 @@ export const driver: Driver = {
         ...(target.readOnly && { default_transaction_read_only: true }),
       },
     });
-    conn = new PgConnection(sql);
+    conn = new PgConnection(sql, target.readOnly);
     try {
       await withSignal(sql.unsafe("SELECT 1"), signal);
     } catch (err) {
