@@ -10,6 +10,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../assert.ts";
+import mysql from "mysql2/promise";
 import { ConnectError, TimeoutError } from "../../src/core/mod.ts";
 import { databaseKind } from "../../src/sources/database/mod.ts";
 import { loadDriver } from "../../src/sources/database/driver.ts";
@@ -108,6 +109,46 @@ Deno.test({
       assertStringIncludes(byItem.cte, 'refused: the query contains "DELETE", which writes');
       assertEquals(acc.value("n"), 3);
       assertEquals(await Deno.stat(outfile).then(() => true, () => false), false);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "database source on MariaDB keeps each query read-only after a function turns the session default off",
+  ignore: !MY,
+  async fn() {
+    await withMysqlDb(async (db) => {
+      const admin = await mysql.createConnection({ uri: MYSQL_URL });
+      try {
+        // Functions pass any lexical check: only the transaction stops their writes.
+        await admin.query(
+          `CREATE FUNCTION ${db.name}.unlk() RETURNS INT BEGIN SET SESSION tx_read_only = 0; RETURN 1; END`,
+        );
+        await admin.query(
+          `CREATE FUNCTION ${db.name}.wipe() RETURNS INT BEGIN DELETE FROM ${db.name}.orders; RETURN 1; END`,
+        );
+        const { acc } = await collect(
+          db.url,
+          [
+            { name: "unlock", sql: "SELECT unlk()" },
+            { name: "wipe", sql: "SELECT wipe()" },
+            { name: "n", sql: "SELECT COUNT(*) FROM orders" },
+          ],
+          false,
+          { pool: { size: 1 }, max_concurrency: 1 },
+        );
+        const byItem = Object.fromEntries(
+          acc.errors.map((e) => [e.item, (e.err as Error).message]),
+        );
+        assertEquals(Object.keys(byItem), ["wipe"]);
+        assertStringIncludes(byItem.wipe, "Cannot execute statement in a READ ONLY transaction");
+        assertEquals(acc.value("n"), 3);
+        const [rows] = await admin.query(`SELECT COUNT(*) AS n FROM ${db.name}.orders`);
+        assertEquals((rows as { n: number }[])[0].n, 3);
+      } finally {
+        await admin.end();
+      }
     });
   },
 });

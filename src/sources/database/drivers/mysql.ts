@@ -1,5 +1,6 @@
 /**
- * MySQL and MariaDB through mysql2. Sessions are `READ ONLY`; the query
+ * MySQL and MariaDB through mysql2. Sessions are `READ ONLY`, and each
+ * query runs in its own `START TRANSACTION READ ONLY` transaction; the query
  * timeout is set on the server (`max_statement_time` on MariaDB,
  * `max_execution_time` on MySQL) and enforced on the client by destroying the
  * session. Parameters go through server-side prepared statements, so they are
@@ -30,9 +31,11 @@ class MysqlConnection implements DbConnection {
   #alive = true;
   #mariadb: boolean;
   #timeout = -1;
-  constructor(c: Raw, mariadb: boolean) {
+  #readOnly: boolean;
+  constructor(c: Raw, mariadb: boolean, readOnly: boolean) {
     this.#c = c;
     this.#mariadb = mariadb;
+    this.#readOnly = readOnly;
     const dead = () => {
       this.#alive = false;
     };
@@ -58,16 +61,32 @@ class MysqlConnection implements DbConnection {
       await withSignal(call((cb) => this.#c.query(set, cb)), opts.signal, kill);
       this.#timeout = opts.timeoutMs;
     }
+    // Each query runs in its own READ ONLY transaction: a stored function called from a
+    // SELECT can switch the session default back to read-write, but not this.
+    if (this.#readOnly) {
+      await withSignal(
+        call((cb) => this.#c.query("START TRANSACTION READ ONLY", cb)),
+        opts.signal,
+        kill,
+      );
+    }
     const options = { sql, rowsAsArray: true };
-    const [rows, fields] = await withSignal(
-      call<unknown>((cb) =>
-        params.length === 0
-          ? this.#c.query(options, cb)
-          : this.#c.execute({ ...options, values: params as never }, cb)
-      ),
-      opts.signal,
-      kill,
-    );
+    let rows: unknown, fields: unknown;
+    try {
+      [rows, fields] = await withSignal(
+        call<unknown>((cb) =>
+          params.length === 0
+            ? this.#c.query(options, cb)
+            : this.#c.execute({ ...options, values: params as never }, cb)
+        ),
+        opts.signal,
+        kill,
+      );
+    } finally {
+      if (this.#readOnly && this.#alive) {
+        await withSignal(call((cb) => this.#c.query("COMMIT", cb)), opts.signal, kill);
+      }
+    }
     if (!Array.isArray(rows)) return { columns: [], rows: [] };
     return {
       columns: ((fields ?? []) as { name: string }[]).map((f) => f.name),
@@ -125,7 +144,7 @@ export const driver: Driver = {
           () => c.destroy(),
         );
       }
-      return new MysqlConnection(c, mariadb);
+      return new MysqlConnection(c, mariadb, target.readOnly);
     } catch (err) {
       c.destroy();
       throw err;
