@@ -353,3 +353,42 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "database source never shows a password holding '/' or ';' in sextant once or config print",
+  ignore: !PG,
+  async fn() {
+    const u = new URL(PG_URL);
+    const dir = await Deno.makeTempDir({ prefix: "sextant-pg-" });
+    try {
+      await Deno.writeTextFile(
+        `${dir}/sextant.toml`,
+        `[[custom_metrics.sources]]
+name = "slash"
+type = "database"
+connection_string = "postgresql://u:Zq9/SECRETpw@${u.host}/x"
+queries = [{name = "n", sql = "SELECT 1"}]
+[[custom_metrics.sources]]
+name = "ado"
+type = "database"
+connection_string = 'Server=127.0.0.1,1;Database=x;User Id=u;Password="Zq9;SECRETpw";Encrypt=false'
+queries = [{name = "n", sql = "SELECT 1"}]
+`,
+      );
+      const once = await cli(["once", "-c", `${dir}/sextant.toml`, "--format", "json"]);
+      assertEquals(once.code, 1, once.stderr);
+      const errors = (JSON.parse(once.stdout) as { errors: { source: string }[] }).errors;
+      assertEquals(errors.map((e) => e.source).sort(), ["ado", "slash"]);
+      const printed = await cli(["config", "print", "-c", `${dir}/sextant.toml`, "--resolved"]);
+      assertEquals(printed.code, 0, printed.stderr);
+      for (
+        const [where, t] of [
+          ["once", once.stdout + once.stderr],
+          ["config print", printed.stdout + printed.stderr],
+        ]
+      ) assert(!t.includes("SECRETpw"), `the password appears in ${where}:\n${t}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
