@@ -154,6 +154,38 @@ Deno.test({
 });
 
 Deno.test({
+  name: "database source on MariaDB stops fetching at max_rows and says so per query",
+  ignore: !MY,
+  async fn() {
+    await withMysqlDb(async (db) => {
+      const rows =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) " +
+        "SELECT x, x * 2 AS v FROM c";
+      const { acc, acc2 } = await collect(
+        db.url,
+        [
+          { name: "capped", sql: rows, label_columns: ["x"], value_columns: ["v"] },
+          { name: "single", sql: rows.replace("SELECT x, ", "SELECT ") },
+          { name: "n", sql: "SELECT COUNT(*) FROM orders" },
+        ],
+        true,
+        { max_rows: 10, pool: { size: 1 }, max_concurrency: 1 },
+      );
+      for (const a of [acc, acc2]) {
+        assertEquals(a.samples.filter((s) => s.name === "capped.v").length, 10);
+        assertEquals(a.value("single"), 2);
+        // The dropped session is replaced: the next query on the one pooled session works.
+        assertEquals(a.value("n"), 3);
+        assertEquals(a.errors.map((e) => [e.item, (e.err as Error).message]), [[
+          "capped",
+          'database source "test": query "capped": the result has more than max_rows = 10 rows; only the first 10 were read',
+        ]]);
+      }
+    });
+  },
+});
+
+Deno.test({
   name: "database source sessions on MariaDB are read-only and writes are refused",
   ignore: !MY,
   async fn() {
@@ -166,6 +198,7 @@ Deno.test({
             conn.query("INSERT INTO orders (region) VALUES (?)", ["xx"], {
               timeoutMs: 5000,
               signal: AbortSignal.timeout(5000),
+              maxRows: 10,
             }),
           Error,
           "Cannot execute statement in a READ ONLY transaction",

@@ -192,6 +192,7 @@ Deno.test({
             conn.query("INSERT INTO users (name) VALUES ($1)", ["x"], {
               timeoutMs: 5000,
               signal: AbortSignal.timeout(5000),
+              maxRows: 10,
             }),
           Error,
           "cannot execute INSERT in a read-only transaction",
@@ -390,5 +391,41 @@ queries = [{name = "n", sql = "SELECT 1"}]
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name: "database source on PostgreSQL stops fetching at max_rows and says so per query",
+  ignore: !PG,
+  async fn() {
+    await withPgSchema(async (schema) => {
+      // Row 1000 divides by zero: fetching the whole result would fail the query.
+      const rows = "SELECT g, 1 / (g - 1000) AS v FROM generate_series(1, 5000) g";
+      const { acc } = await collect(
+        schema,
+        [
+          { name: "capped", sql: rows, label_columns: ["g"], value_columns: ["v"] },
+          // A single value reads two rows at most (the second only to tell a longer result).
+          { name: "single", sql: "SELECT 10 / (g - 3) FROM generate_series(1, 5000) g" },
+          {
+            name: "empty",
+            sql: "SELECT g, g AS v FROM generate_series(1, 0) g",
+            label_columns: ["g"],
+          },
+        ],
+        false,
+        { max_rows: 10 },
+      );
+      assertEquals(acc.samples.filter((s) => s.name === "capped.v").length, 10);
+      assertEquals(acc.value("single"), -5);
+      assertEquals(acc.errors.map((e) => [e.item, (e.err as Error).message]), [[
+        "capped",
+        'database source "test": query "capped": the result has more than max_rows = 10 rows; only the first 10 were read',
+      ]]);
+      const full = await collect(schema, [
+        { name: "capped", sql: rows, label_columns: ["g"], value_columns: ["v"] },
+      ]);
+      assertStringIncludes((full.acc.errors[0].err as Error).message, "division by zero");
+    });
   },
 });

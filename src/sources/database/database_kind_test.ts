@@ -101,7 +101,11 @@ Deno.test("databaseKind refuses writes: SQLite opens read-only, and write statem
     );
     const err = await assertRejects(
       () =>
-        conn.query("DELETE FROM jobs", [], { timeoutMs: 1000, signal: AbortSignal.timeout(1000) }),
+        conn.query("DELETE FROM jobs", [], {
+          timeoutMs: 1000,
+          signal: AbortSignal.timeout(1000),
+          maxRows: 10,
+        }),
       Error,
       "attempt to write a readonly database",
     );
@@ -322,4 +326,42 @@ Deno.test("databaseKind example config/examples/database.toml validates", async 
     assertEquals(schemaIssues(databaseKind, table), []);
     assertEquals(databaseKind.check!(configFor(databaseKind, table)), []);
   }
+});
+
+Deno.test("databaseKind stops reading SQLite rows at max_rows and says so per query", async () => {
+  await withDb(async (_dir, file) => {
+    // Row 101 fails (integer overflow): reading past the cap would turn the result into an error.
+    const rows =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) " +
+      "SELECT x, CASE WHEN x > 100 THEN abs(-9223372036854775808) ELSE x END AS v FROM c";
+    const { acc } = await collect({
+      connection_string: `sqlite:${file}`,
+      max_rows: 5,
+      queries: [
+        { name: "capped", sql: rows, label_columns: ["x"], value_columns: ["v"] },
+        { name: "single", sql: rows.replace("SELECT x, ", "SELECT ") },
+        { name: "own", sql: rows, label_columns: ["x"], value_columns: ["v"], max_rows: 2 },
+        // Under the cap the error row is read, and the error is not lost.
+        { name: "broken", sql: rows, label_columns: ["x"], value_columns: ["v"], max_rows: 200 },
+      ],
+    });
+    assertEquals(acc.samples.filter((s) => s.name === "capped.v").length, 5);
+    assertEquals(acc.samples.filter((s) => s.name === "own.v").length, 2);
+    assertEquals(acc.value("single"), 1);
+    assertEquals(
+      acc.errors.map((e) => [e.item, (e.err as Error).message]).sort(),
+      [
+        ["broken", 'database source "test": query "broken": integer overflow (ERR_SQLITE_ERROR)'],
+        [
+          "capped",
+          'database source "test": query "capped": the result has more than max_rows = 5 rows; only the first 5 were read',
+        ],
+        [
+          "own",
+          'database source "test": query "own": the result has more than max_rows = 2 rows; only the first 2 were read',
+        ],
+      ],
+    );
+    assertInstanceOf(acc.errors[0].err, CollectError);
+  });
 });

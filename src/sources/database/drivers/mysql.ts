@@ -14,6 +14,7 @@ import {
   type DbConnection,
   type Driver,
   errorCode,
+  type QueryOptions,
   type QueryResult,
   withSignal,
 } from "../driver.ts";
@@ -48,7 +49,7 @@ class MysqlConnection implements DbConnection {
   async query(
     sql: string,
     params: unknown[],
-    opts: { timeoutMs: number; signal: AbortSignal },
+    opts: QueryOptions,
   ): Promise<QueryResult> {
     const kill = () => {
       this.#alive = false;
@@ -71,14 +72,31 @@ class MysqlConnection implements DbConnection {
       );
     }
     const options = { sql, rowsAsArray: true };
-    let rows: unknown, fields: unknown;
+    const rows: unknown[][] = [];
+    let columns: string[] | undefined;
+    let truncated = false as boolean;
     try {
-      [rows, fields] = await withSignal(
-        call<unknown>((cb) =>
-          params.length === 0
-            ? this.#c.query(options, cb)
-            : this.#c.execute({ ...options, values: params as never }, cb)
-        ),
+      // Rows arrive as events, so a huge result stops at the cap: the session is dropped
+      // (MySQL cannot end a result set early otherwise) and the pool replaces it.
+      await withSignal(
+        new Promise<void>((resolve, reject) => {
+          const cmd = params.length === 0
+            ? this.#c.query(options)
+            : this.#c.execute({ ...options, values: params as never });
+          cmd.on("fields", (fields: { name: string }[]) => {
+            columns = fields.map((f) => f.name);
+          });
+          cmd.on("result", (row: unknown) => {
+            if (truncated || columns === undefined) return;
+            if (rows.length === opts.maxRows) {
+              truncated = true;
+              kill();
+              resolve();
+            } else rows.push(row as unknown[]);
+          });
+          cmd.on("error", reject);
+          cmd.on("end", () => resolve());
+        }),
         opts.signal,
         kill,
       );
@@ -87,11 +105,7 @@ class MysqlConnection implements DbConnection {
         await withSignal(call((cb) => this.#c.query("COMMIT", cb)), opts.signal, kill);
       }
     }
-    if (!Array.isArray(rows)) return { columns: [], rows: [] };
-    return {
-      columns: ((fields ?? []) as { name: string }[]).map((f) => f.name),
-      rows: rows as unknown[][],
-    };
+    return { columns: columns ?? [], rows: columns ? rows : [], truncated };
   }
   close(): Promise<void> {
     if (!this.#alive) {

@@ -13,6 +13,7 @@ import {
   type DbConnection,
   type Driver,
   errorCode,
+  type QueryOptions,
   type QueryResult,
   withSignal,
 } from "../driver.ts";
@@ -38,7 +39,7 @@ class PgConnection implements DbConnection {
   async query(
     text: string,
     params: unknown[],
-    opts: { timeoutMs: number; signal: AbortSignal },
+    opts: QueryOptions,
   ): Promise<QueryResult> {
     if (opts.timeoutMs !== this.#timeout) {
       await withSignal(
@@ -47,19 +48,42 @@ class PgConnection implements DbConnection {
       );
       this.#timeout = opts.timeoutMs;
     }
-    const run = (sql: postgres.Sql | postgres.TransactionSql) =>
-      sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).values();
-    let q: ReturnType<typeof run> | undefined;
+    let q: postgres.PendingValuesQuery<unknown[][]> | undefined;
+    const rows: unknown[][] = [];
+    let truncated = false as boolean;
+    const CLOSE = this.#sql.CLOSE;
+    // A cursor fetches at most maxRows + 1 rows per round trip and stops at the cap,
+    // so a huge result is never read whole.
+    const run = async (sql: postgres.Sql | postgres.TransactionSql) => {
+      q = sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })
+        .values() as unknown as postgres.PendingValuesQuery<unknown[][]>;
+      const done = await q.cursor(opts.maxRows + 1, (batch: unknown[][]) => {
+        for (const row of batch) {
+          if (rows.length === opts.maxRows) {
+            truncated = true;
+            return CLOSE;
+          }
+          rows.push(row);
+        }
+      });
+      return (done as unknown as { columns?: { name: string }[] }).columns;
+    };
     // Each query runs in its own READ ONLY transaction: a query cannot switch that off
     // (set_config on transaction_read_only fails once the transaction has run a query),
     // whereas the session default could be changed by an earlier query.
-    const p = this.#readOnly
-      ? this.#sql.begin("read only", (tx) => (q = run(tx)))
-      : (q = run(this.#sql));
-    const rows = await withSignal(p as Promise<postgres.RowList<unknown[][]>>, opts.signal, () => {
-      q?.cancel();
-    });
-    return { columns: rows.columns?.map((c) => c.name) ?? [], rows: rows as unknown[][] };
+    const p = this.#readOnly ? this.#sql.begin("read only", (tx) => run(tx)) : run(this.#sql);
+    const columns = await withSignal(
+      p as Promise<{ name: string }[] | undefined>,
+      opts.signal,
+      () => {
+        q?.cancel();
+      },
+    );
+    return {
+      columns: columns?.map((c) => c.name) ?? [],
+      rows,
+      ...(truncated && { truncated }),
+    };
   }
   async close(): Promise<void> {
     this.#alive = false;

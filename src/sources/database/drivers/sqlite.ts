@@ -6,7 +6,7 @@
  * @module
  */
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import type { DbConnection, Driver, QueryResult } from "../driver.ts";
+import type { DbConnection, Driver, QueryOptions, QueryResult } from "../driver.ts";
 
 /** A timestamp as SQLite's own functions write it (`datetime('now')`), in UTC. */
 function sqliteTime(d: Date): string {
@@ -18,6 +18,9 @@ function bindable(v: unknown): SQLInputValue {
   if (typeof v === "boolean") return v ? 1 : 0;
   return v as SQLInputValue;
 }
+
+/** Statements that can stand as a subquery: a leading SELECT, WITH or VALUES, after comments. */
+const CAPPABLE = /^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*(?:SELECT|WITH|VALUES)\b/i;
 
 class SqliteConnection implements DbConnection {
   #db: DatabaseSync;
@@ -32,7 +35,7 @@ class SqliteConnection implements DbConnection {
   query(
     sql: string,
     params: unknown[],
-    opts: { timeoutMs: number; signal: AbortSignal },
+    opts: QueryOptions,
   ): Promise<QueryResult> {
     try {
       opts.signal.throwIfAborted();
@@ -40,12 +43,19 @@ class SqliteConnection implements DbConnection {
         this.#db.exec(`PRAGMA busy_timeout = ${Math.max(1, Math.round(opts.timeoutMs))}`);
         this.#busy = opts.timeoutMs;
       }
-      const stmt = this.#db.prepare(sql);
+      // A query (SELECT, WITH, VALUES) is wrapped in a LIMIT so that SQLite stops at the cap;
+      // stmt.iterate() cannot be used: on Deno it ends silently on an error mid-result.
+      const limited = CAPPABLE.test(sql);
+      const stmt = this.#db.prepare(
+        limited ? `SELECT * FROM (\n${sql.replace(/;\s*$/, "")}\n) LIMIT ${opts.maxRows + 1}` : sql,
+      );
       stmt.setReadBigInts(true);
       stmt.setReturnArrays(true);
       const columns = stmt.columns().map((c) => c.name);
       const rows = stmt.all(...params.map(bindable)) as unknown as unknown[][];
-      return Promise.resolve({ columns, rows });
+      const truncated = rows.length > opts.maxRows;
+      if (truncated) rows.length = opts.maxRows;
+      return Promise.resolve({ columns, rows, truncated });
     } catch (err) {
       return Promise.reject(err);
     }
