@@ -7,7 +7,7 @@ import {
 } from "../../../tests/assert.ts";
 import { parse as parseToml } from "smol-toml";
 import { DatabaseSync } from "node:sqlite";
-import { CollectError, ConnectError, FakeClock } from "../../core/mod.ts";
+import { CollectError, ConnectError, FakeClock, TimeoutError } from "../../core/mod.ts";
 import { databaseKind } from "./mod.ts";
 import { loadDriver } from "./driver.ts";
 import { mssqlConfig } from "./drivers/mssql.ts";
@@ -142,11 +142,13 @@ Deno.test("databaseKind reports each failing query with its name and keeps the o
         { name: "ok", sql: "SELECT 1" },
       ],
     });
-    assertEquals(acc.samples.map((s) => [s.name, s.value]), [["text", 0], [
-      "huge",
-      9007199254740992,
-    ], ["ok", 1]]);
-    assertEquals(acc.errors.map((e) => (e.err as Error).message), [
+    // Queries run concurrently (two at a time), so the order is not fixed.
+    assertEquals(acc.samples.map((s) => [s.name, s.value]).sort(), [
+      ["huge", 9007199254740992],
+      ["ok", 1],
+      ["text", 0],
+    ]);
+    assertEquals(acc.errors.map((e) => (e.err as Error).message).sort(), [
       'database source "test": query "missing": no such column: nope (ERR_SQLITE_ERROR)',
       'database source "test": query "nulls": column "cost": expected a number, found NULL',
     ]);
@@ -363,5 +365,54 @@ Deno.test("databaseKind stops reading SQLite rows at max_rows and says so per qu
       ],
     );
     assertInstanceOf(acc.errors[0].err, CollectError);
+  });
+});
+
+Deno.test("databaseKind times a runaway SQLite query out without blocking the process", async () => {
+  await withDb(async (_dir, file) => {
+    const deps = testDeps();
+    const src = databaseKind.create(
+      configFor(databaseKind, {
+        connection_string: `sqlite:${file}`,
+        timeout: "300ms",
+        pool: { size: 2 },
+        max_concurrency: 2,
+        queries: [{
+          name: "runaway",
+          sql:
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) " +
+            "SELECT count(*) FROM c",
+        }, { name: "quick", sql: "SELECT COUNT(*) FROM jobs" }],
+      }),
+      deps,
+    );
+    await src.start(AbortSignal.timeout(5000));
+    try {
+      // The event loop keeps turning while SQLite runs: timers fire, other work goes on.
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 20);
+      const acc = new RecordingAccumulator();
+      const t0 = performance.now();
+      try {
+        await src.collect(acc, AbortSignal.timeout(10_000));
+      } finally {
+        clearInterval(timer);
+      }
+      const elapsed = performance.now() - t0;
+      assert(ticks >= 5, `only ${ticks} timer ticks while the query ran`);
+      assert(elapsed < 2000, `the timeout took ${elapsed} ms`);
+      // The other query of the source answered meanwhile.
+      assertEquals(acc.value("quick"), 4);
+      assertEquals(acc.errors.length, 1);
+      assertInstanceOf(acc.errors[0].err, TimeoutError);
+      assertStringIncludes(
+        (acc.errors[0].err as Error).message,
+        'database source "test": query "runaway"',
+      );
+      // The terminated connection was dropped: one session is left open.
+      assertEquals((src.details!().pool as { open: number }).open, 1);
+    } finally {
+      await src.stop();
+    }
   });
 });
