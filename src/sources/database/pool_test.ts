@@ -95,8 +95,10 @@ Deno.test("Pool rejects waiters and acquires once closed", async () => {
   const { p } = pool({ size: 1, acquireTimeoutMs: 1000 });
   const a = await p.acquire(AbortSignal.timeout(1000));
   const waiting = p.acquire(AbortSignal.timeout(1000));
+  // The rejection handler goes on before close() rejects the waiter.
+  const rejected = assertRejects(() => waiting, ConnectError, "the pool is closed");
   await p.close();
-  await assertRejects(() => waiting, ConnectError, "the pool is closed");
+  await rejected;
   await assertRejects(
     () => p.acquire(AbortSignal.timeout(1000)),
     ConnectError,
