@@ -87,8 +87,83 @@ function accuracy(n: number) {
   return out;
 }
 
-/** Child: fills 10,000 series × 10 panes and prints what it measured as JSON. */
-function memoryChild(algorithm: string, perPane: number, series: number) {
+/**
+ * Feeds one pane's values (every series, `perPane` values each) at time `t`:
+ * in fresh `Sample` objects as sources deliver them, or with `reuse`, in
+ * 10,000 objects rewritten per batch (the engine keeps none of them), so
+ * that RSS shows the engine's state rather than the feeder's garbage.
+ */
+function fillPane(
+  e: AggregationEngine,
+  values: number[],
+  series: number,
+  t: number,
+  reuse: boolean,
+) {
+  if (reuse) {
+    const batch = reusable ??= Array.from({ length: 10_000 }, (): Sample => ({
+      name: "api.latency",
+      value: 0,
+      type: "gauge",
+      attributes: {},
+      timestamp: 0,
+    }));
+    const attrs = hosts ??= Array.from({ length: series }, (_, h) => ({ host: `h${h}` }));
+    for (let i = 0; i < values.length; i += 10_000) {
+      const n = Math.min(10_000, values.length - i);
+      for (let j = 0; j < n; j++) {
+        const s = batch[j];
+        s.value = values[i + j];
+        s.timestamp = t;
+        s.attributes = attrs[(i + j) % series];
+      }
+      e.ingest(n === batch.length ? batch : batch.slice(0, n));
+    }
+    return;
+  }
+  for (let i = 0; i < values.length; i += 10_000) {
+    e.ingest(
+      values.slice(i, i + 10_000).map((value, j) => ({
+        name: "api.latency",
+        value,
+        type: "gauge" as const,
+        attributes: { host: `h${(i + j) % series}` },
+        timestamp: t,
+      })),
+    );
+  }
+}
+
+let reusable: Sample[] | undefined;
+let hosts: Record<string, string>[] | undefined;
+
+/**
+ * Runs `read` from a timer while a 1 ms interval ticks, and returns the
+ * longest gap between ticks: how long the event loop was blocked.
+ */
+async function blocking(read: () => void): Promise<number> {
+  let last = performance.now();
+  let worst = 0;
+  const tick = setInterval(() => {
+    const t = performance.now();
+    worst = Math.max(worst, t - last);
+    last = t;
+  }, 1);
+  await new Promise((r) => setTimeout(r, 20));
+  worst = 0;
+  last = performance.now();
+  await new Promise<void>((r) => setTimeout(() => (read(), r()), 5));
+  await new Promise((r) => setTimeout(r, 20));
+  clearInterval(tick);
+  return worst;
+}
+
+/**
+ * Child: fills `series` × 10 panes, reads the whole window (the first read
+ * after a start merges every pane), then fills the next pane and reads the
+ * window again (every later close); prints what it measured as JSON.
+ */
+async function memoryChild(algorithm: string, perPane: number, series: number, reuse: boolean) {
   gc?.();
   const before = process.memoryUsage();
   const e = engineFor({
@@ -99,51 +174,55 @@ function memoryChild(algorithm: string, perPane: number, series: number) {
     algorithm,
   });
   const values = DISTRIBUTIONS.skewed(series * perPane, 11);
-  for (let pane = 0; pane < 10; pane++) {
-    const t = pane * 30_000 + 1;
-    for (let i = 0; i < values.length; i += 10_000) {
-      e.ingest(
-        values.slice(i, i + 10_000).map((value, j) => ({
-          name: "api.latency",
-          value,
-          type: "gauge" as const,
-          attributes: { host: `h${(i + j) % series}` },
-          timestamp: t,
-        })),
-      );
-    }
-  }
+  for (let pane = 0; pane < 10; pane++) fillPane(e, values, series, pane * 30_000 + 1, reuse);
+  gc?.();
+  const filled = process.memoryUsage();
   const read0 = performance.now();
   const out = e.read(WINDOW).samples.length;
   const readMs = performance.now() - read0;
   gc?.();
   const after = process.memoryUsage();
   const [st] = e.stats();
+  fillPane(e, values, series, 10 * 30_000 + 1, reuse);
+  let nextMs = 0;
+  const blockedMs = await blocking(() => {
+    const t0 = performance.now();
+    e.read(WINDOW + 30_000);
+    nextMs = performance.now() - t0;
+  });
+  gc?.();
+  const rssEnd = process.memoryUsage().rss;
   console.log(JSON.stringify({
     algorithm,
     perPane,
+    reuse,
     series: st.series,
     outputs: out,
     readMs,
+    nextMs,
+    blockedMs,
     rssBeforeMiB: before.rss / 2 ** 20,
+    rssFilledMiB: filled.rss / 2 ** 20,
     rssAfterMiB: after.rss / 2 ** 20,
+    rssEndMiB: rssEnd / 2 ** 20,
     heapPerSeriesPane: (after.heapUsed - before.heapUsed) / (series * 10),
+    /** Typed arrays' memory is outside the heap. */
+    externalPerSeriesPane: (after.external - before.external) / (series * 10),
     estimatedPerSeriesPane: st.bytes / (series * 10),
   }));
 }
 
-function memory(algorithm: string, perPane: number, series: number) {
+function memory(algorithm: string, perPane: number, series: number, reuse: boolean) {
   const self = new URL(import.meta.url).pathname;
   const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
-  const args = isBun ? [self, "memory", algorithm, String(perPane), String(series)] : [
+  const rest = [algorithm, String(perPane), String(series), reuse ? "reuse" : "fresh"];
+  const args = isBun ? [self, "memory", ...rest] : [
     "run",
     "-A",
     "--v8-flags=--expose-gc",
     self,
     "memory",
-    algorithm,
-    String(perPane),
-    String(series),
+    ...rest,
   ];
   const r = spawnSync(process.execPath, args, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(r.stderr);
@@ -152,7 +231,12 @@ function memory(algorithm: string, perPane: number, series: number) {
 
 if (process.argv.includes("memory")) {
   const i = process.argv.indexOf("memory");
-  memoryChild(process.argv[i + 1], Number(process.argv[i + 2]), Number(process.argv[i + 3]));
+  await memoryChild(
+    process.argv[i + 1],
+    Number(process.argv[i + 2]),
+    Number(process.argv[i + 3]),
+    process.argv[i + 4] === "reuse",
+  );
 } else {
   const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
   console.log(`## ${runtime}`);
@@ -174,20 +258,26 @@ if (process.argv.includes("memory")) {
     console.log(`| ${alg} | ${errs.map((e) => `${(e * 100).toFixed(3)}%`).join(" | ")} |`);
   }
   console.log(
-    "\n| algorithm | series × 10 panes | values per series-pane | heap per series-pane (B) | engine's estimate (B) | RSS before → after (MiB) | read of all series (ms) |",
+    "\n| algorithm | series × 10 panes | values per series-pane | samples fed | heap + typed arrays per series-pane (B) | engine's estimate (B) | RSS before → filled → next close (MiB) | first read (ms) | next close: read (ms) | event loop blocked (ms) |",
   );
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  const cases = [["ddsketch", 1, 10_000], ["ddsketch", 10, 10_000], ["ddsketch", 100, 10_000], [
-    "tdigest",
-    100,
-    1_000,
-  ]] as const;
-  for (const [alg, perPane, series] of cases) {
-    const m = memory(alg, perPane, series);
+  console.log("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const cases = [
+    ["ddsketch", 1, 10_000, false],
+    ["ddsketch", 10, 10_000, false],
+    ["ddsketch", 100, 10_000, false],
+    ["ddsketch", 100, 10_000, true],
+    ["tdigest", 100, 1_000, false],
+  ] as const;
+  for (const [alg, perPane, series, reuse] of cases) {
+    const m = memory(alg, perPane, series, reuse);
     console.log(
-      `| ${alg} | ${series} | ${perPane} | ${Math.round(m.heapPerSeriesPane)} | ${
-        Math.round(m.estimatedPerSeriesPane)
-      } | ${m.rssBeforeMiB.toFixed(0)} → ${m.rssAfterMiB.toFixed(0)} | ${m.readMs.toFixed(0)} |`,
+      `| ${alg} | ${series} | ${perPane} | ${reuse ? "reused" : "fresh"} | ${
+        Math.round(m.heapPerSeriesPane + m.externalPerSeriesPane)
+      } | ${Math.round(m.estimatedPerSeriesPane)} | ${m.rssBeforeMiB.toFixed(0)} → ${
+        m.rssAfterMiB.toFixed(0)
+      } → ${m.rssEndMiB.toFixed(0)} | ${m.readMs.toFixed(0)} | ${m.nextMs.toFixed(0)} | ${
+        m.blockedMs.toFixed(0)
+      } |`,
     );
   }
 }

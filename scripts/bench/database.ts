@@ -11,7 +11,10 @@
  *
  * For each: CPU ms per query (utime + stime from /proc over the measured
  * window, divided by the queries PostgreSQL counted on the bench table) and
- * RSS at the end. Prints a Markdown table for docs/PERFORMANCE.md.
+ * RSS at the end. Then the source alone against the raw loop in one process
+ * (`--inproc`: alternating bursts, `process.cpuUsage()`), and the RSS of a
+ * fresh process importing each big module alone, to show
+ * what holds Sextant's RSS. Prints Markdown for docs/PERFORMANCE.md.
  *
  * Usage: deno run -A scripts/bench/database.ts  (BENCH_SECONDS=15, BENCH_WARMUP=4)
  * @module
@@ -30,17 +33,17 @@ const QUERIES = 50;
 const EXPORTER = process.env.SQL_EXPORTER ?? "/usr/bin/prometheus-sql-exporter";
 const TICK = 100; // USER_HZ on Linux
 const schema = `sx_bench_${Date.now().toString(36)}`;
-const tmp = mkdtempSync(`${os.tmpdir()}/sextant-dbbench-`);
 const deno = process.execPath;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const sqlText = (i: number) =>
   `SELECT count(*) AS n FROM ${schema}.events WHERE created_at > now() - interval '1 hour' AND id % 50 <> ${i}`;
 
-// --raw: the baseline loop, run as its own process.
-if (process.argv.includes("--raw")) {
-  const s = process.argv[process.argv.indexOf("--raw") + 1];
+/** The raw baseline: one burst of the 50 queries (on schema `s`) over 2 postgres.js connections. */
+function rawBurst(s: string): () => Promise<void> {
   const sql = postgres(PG_URL, { max: 2, onnotice: () => {} });
-  const burst = async () => {
+  return async () => {
     let next = 0;
     const worker = async () => {
       while (next < QUERIES) {
@@ -50,9 +53,71 @@ if (process.argv.includes("--raw")) {
     };
     await Promise.all([worker(), worker()]);
   };
+}
+
+// --raw: the baseline loop, run as its own process.
+if (process.argv.includes("--raw")) {
+  const burst = rawBurst(process.argv[process.argv.indexOf("--raw") + 1]);
   setInterval(() => void burst(), 1000);
   await burst();
   await new Promise(() => {});
+}
+
+// --inproc: the source alone against the raw loop in one process, alternating bursts.
+if (process.argv.includes("--inproc")) {
+  const s = process.argv[process.argv.indexOf("--inproc") + 1];
+  console.log(JSON.stringify(await inProcess(s)));
+  process.exit(0);
+}
+
+/**
+ * `DatabaseSource.collect` against the raw postgres.js loop in one process:
+ * one burst of 50 queries of each, alternating, 250 ms apart, CPU from
+ * `process.cpuUsage()` around each burst. No agent, no exporter: this is the
+ * source's own cost. Medians and quartiles over the bursts after warm-up.
+ */
+async function inProcess(s: string) {
+  const { databaseKind } = await import("../../src/sources/database/mod.ts");
+  const { configFor, testDeps } = await import("../../tests/support/source_harness.ts");
+  const text = (i: number) => sqlText(i).replaceAll(schema, s);
+  const raw = rawBurst(s);
+  const src = databaseKind.create(
+    configFor(databaseKind, {
+      connection_string: PG_URL,
+      interval: "1s",
+      max_concurrency: 2,
+      pool: { size: 2 },
+      queries: Array.from({ length: QUERIES }, (_, i) => ({ name: `q${i}`, sql: text(i) })),
+    }),
+    testDeps(),
+  );
+  await src.start(AbortSignal.timeout(5000));
+  let errors = 0;
+  const acc = { add() {}, addError: () => void errors++ };
+  const run = new AbortController().signal;
+  const perQuery = async (burst: () => Promise<void>) => {
+    const c0 = process.cpuUsage();
+    await burst();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000 / QUERIES;
+  };
+  const rounds = Number(process.env.BENCH_INPROC_ROUNDS ?? 60);
+  const r: number[] = [], q: number[] = [];
+  for (let k = 0; k < rounds + 5; k++) {
+    const a = await perQuery(raw);
+    await sleep(250);
+    const b = await perQuery(() => src.collect(acc, run));
+    await sleep(250);
+    if (k >= 5) r.push(a), q.push(b);
+  }
+  await src.stop();
+  if (errors > 0) throw new Error(`${errors} query errors in the in-process run`);
+  const stats = (xs: number[]) => {
+    const v = xs.slice().sort((x, y) => x - y);
+    const at = (p: number) => Math.round(v[Math.floor(p * (v.length - 1))] * 1000) / 1000;
+    return { median: at(0.5), p25: at(0.25), p75: at(0.75) };
+  };
+  return { rounds, raw: stats(r), source: stats(q) };
 }
 
 function cpuMs(pid: number): number {
@@ -66,6 +131,41 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+const tmp = mkdtempSync(`${os.tmpdir()}/sextant-dbbench-`);
+const THIS = `${ROOT}scripts/bench/database.ts`;
+/** Modules whose import cost (RSS) the bench reports, alone in a fresh process. */
+const MODULES = [
+  "-",
+  "postgres",
+  "zod",
+  "@opentelemetry/sdk-metrics",
+  "@opentelemetry/exporter-metrics-otlp-http",
+  "./src/core/mod.ts",
+  "./src/config/mod.ts",
+  "./src/sources/database/mod.ts",
+  "./src/sources/database/drivers/postgres.ts",
+  "./src/sources/mod.ts",
+  "./src/export/mod.ts",
+  "./src/agent/mod.ts",
+  "./src/cli/mod.ts",
+  "mysql2",
+  "mssql",
+];
+
+/** Runs a command to its end and returns its standard output. */
+function output(argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT });
+    let out = "", err = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (err += d));
+    child.once(
+      "close",
+      (code) => code === 0 ? resolve(out.trim()) : reject(new Error(`${argv.join(" ")}: ${err}`)),
+    );
+  });
+}
+
 const admin = postgres(PG_URL, { max: 1, onnotice: () => {} });
 
 /** Scans of the bench table as PostgreSQL counts them: one per query, whoever sent it. */
@@ -76,8 +176,6 @@ async function scans(): Promise<number> {
   );
   return Number(r.n);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(name: string, argv: string[]): Promise<Record<string, string | number>> {
   const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], cwd: tmp });
@@ -222,6 +320,35 @@ ${
       (marginal / raw).toFixed(2)
     }× raw, ${(marginal / go).toFixed(2)}× the Go exporter`,
   );
+  // The source alone, in one process with the raw loop (no agent, no exporter).
+  const inproc = JSON.parse(await output([deno, "run", "-A", THIS, "--inproc", schema]));
+  console.log(
+    `\nIn process, ${inproc.rounds} alternating bursts of ${QUERIES}: raw ${inproc.raw.median} ms/query (p25-p75 ${inproc.raw.p25}-${inproc.raw.p75}), source ${inproc.source.median} (${inproc.source.p25}-${inproc.source.p75}): ${
+      (inproc.source.median / inproc.raw.median).toFixed(2)
+    }× raw`,
+  );
+  // What holds RSS: a fresh process that imports one module alone (median of 3).
+  console.log("\n| a fresh `deno run` importing | RSS MiB |\n| --- | ---: |");
+  for (const spec of MODULES) {
+    const rss: number[] = [];
+    const probe = `${tmp}/probe.ts`;
+    const url = spec.startsWith(".") ? new URL(spec, `file://${ROOT}`).href : spec;
+    writeFileSync(
+      probe,
+      `${spec === "-" ? "" : `await import(${JSON.stringify(url)});`}
+await new Promise((r) => setTimeout(r, 300));
+console.log(/VmRSS:\\s+(\\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))[1] / 1024);`,
+    );
+    for (let k = 0; k < 3; k++) {
+      rss.push(
+        Number(
+          await output([deno, "run", "-A", "--no-check", "--config", `${ROOT}deno.json`, probe]),
+        ),
+      );
+    }
+    rss.sort((a, b) => a - b);
+    console.log(`| ${spec === "-" ? "nothing" : `\`${spec}\``} | ${rss[1].toFixed(1)} |`);
+  }
 } finally {
   await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.end();

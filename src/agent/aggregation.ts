@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  type AggregateError,
   AggregationEngine,
   type AggregatorConfig,
   resolveRules,
@@ -26,6 +27,7 @@ export class AggregationDriver {
   #timer?: unknown;
   #armed = false;
   #last: Sample[] = [];
+  #lastErrors: AggregateError[] = [];
   #rejected = 0;
   /** Last error text per rule, so a persisting error is logged once, not per read. */
   #errors = new Map<string, string>();
@@ -53,6 +55,11 @@ export class AggregationDriver {
   /** Aggregates published last. */
   get last(): Sample[] {
     return this.#last;
+  }
+
+  /** The rules' errors at the last publish (`sextant once` reports them). */
+  get errors(): AggregateError[] {
+    return this.#lastErrors;
   }
 
   /** Only ingest in `feed` (`once` publishes once, after every source ran). */
@@ -84,6 +91,7 @@ export class AggregationDriver {
     }
     for (const rule of this.#errors.keys()) if (!seen.has(rule)) this.#errors.delete(rule);
     this.#last = samples;
+    this.#lastErrors = errors;
     return samples;
   }
 

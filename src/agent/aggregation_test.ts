@@ -226,6 +226,63 @@ expression = "clamp(api_health.up, 0)"
   ]);
 });
 
+Deno.test("agent validation warns about a derived input its source can never emit", async () => {
+  const { messages, warnings } = await load(`${SOURCE}
+json_metrics = [{ name = "queue.depth", path = "$.queue" }]
+
+[[custom_metrics.sources]]
+name = "pg"
+type = "database"
+connection_string = "postgresql://postgres@127.0.0.1/test"
+queries = [
+  { name = "a", sql = "SELECT 5" },
+  { name = "orders", sql = "SELECT region, n, total FROM t", label_columns = ["region"], value_columns = ["n", "Total"] },
+  { name = "status", sql = "SHOW STATUS", metric_column = "Variable_name" },
+]
+
+[[custom_metrics.sources]]
+name = "host"
+type = "system"
+collect = ["load"]
+
+[[custom_metrics.sources]]
+name = "script"
+type = "command"
+command = ["sh", "-c", "echo 1"]
+
+[[custom_metrics.aggregators]]
+type = "derived"
+name = "fine"
+expression = "pg.a + pg.orders.n + pg.orders.total + pg.status.Uptime + api_health.queue.depth + api_health.up + host.load.1m + script.anything"
+
+[[custom_metrics.aggregators]]
+type = "derived"
+name = "miss"
+expression = "pg.a + pg.nosuch + pg.orders + api_health.latency + host.memory.used"
+`);
+  assertEquals(messages, []);
+  assertEquals(warnings.map((w) => w.message.replace(/^.*?: custom/, "custom")), [
+    'custom_metrics.aggregators[1].expression: "pg.nosuch": source "pg" never emits it (it emits pg.a, pg.orders.n, pg.orders.Total, pg.status.*): the rule will report it missing',
+    'custom_metrics.aggregators[1].expression: "pg.orders": source "pg" never emits it (it emits pg.a, pg.orders.n, pg.orders.Total, pg.status.*): the rule will report it missing',
+    'custom_metrics.aggregators[1].expression: "api_health.latency": source "api_health" never emits it (it emits api_health.response_time, api_health.status_code, api_health.up, api_health.queue.depth): the rule will report it missing',
+    'custom_metrics.aggregators[1].expression: "host.memory.used": source "host" never emits it (it emits host.load.1m, host.load.5m, host.load.15m): the rule will report it missing',
+  ]);
+});
+
+Deno.test("agent validation reports an expression nested too deep as a config error", async () => {
+  const { messages } = await load(`${SOURCE}
+[[custom_metrics.aggregators]]
+type = "derived"
+name = "deep"
+expression = "${"(".repeat(20_000)}1${")".repeat(20_000)}"
+`);
+  assertEquals(messages.map((m) => m.replace(/^\d+:\d+: /, "")), [
+    `custom_metrics.aggregators[0].expression: cannot parse "${
+      "(".repeat(80)
+    }...": at column 201: nested deeper than 200 levels; split the expression into rules`,
+  ]);
+});
+
 Deno.test("agent slides windows on its clock between collections and logs rule errors once", async () => {
   const srv = server();
   try {
@@ -288,6 +345,9 @@ expression = "api_health.up / (api_health.up - 1)"
         text,
         /^sextant_aggregate_errors_total\{[^}]*rule="api_health\.broken"[^}]*\} [1-9]/m,
       );
+      // /status shows the rule's current error.
+      const broken = agent.status().aggregators.find((r) => r.rule === "api_health.broken");
+      assertEquals(broken?.error, "division by zero at column 15 for {}");
     } finally {
       await agent.stop();
     }

@@ -242,12 +242,80 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
 
   issues.push(...checkAggregators(cm.aggregators, {
     window: cm.aggregation_window,
-    sources: cm.sources.map((s) => ({
-      name: s.name,
-      interval: resolveSource(s as SourceTable, cm.agent).interval,
-    })),
+    sources: cm.sources.map((s) => {
+      const metrics = knownMetrics(s as SourceTable);
+      return {
+        name: s.name,
+        interval: resolveSource(s as SourceTable, cm.agent).interval,
+        ...(metrics ? { metrics } : {}),
+      };
+    }),
   }));
   return issues;
+}
+
+/** Metric names (relative) of the `system` kind, by `collect` group. */
+const SYSTEM_METRICS: Record<string, string[]> = {
+  cpu: ["cpu.utilization"],
+  memory: ["memory.limit", "memory.available", "memory.used", "memory.utilization"],
+  load: ["load.1m", "load.5m", "load.15m"],
+  uptime: ["uptime"],
+  process: ["process.rss", "process.heap_used", "process.cpu.utilization", "process.uptime"],
+};
+
+/** Metric names (relative) of the `process` kind, by `collect` group (`processes` always). */
+const PROCESS_METRICS: Record<string, string[]> = {
+  cpu: ["cpu.utilization"],
+  memory: ["memory.rss", "memory.virtual"],
+  threads: ["threads"],
+  fds: ["open_fds"],
+  io: ["disk.read_bytes", "disk.write_bytes"],
+  context_switches: ["context_switches"],
+};
+
+/**
+ * The metrics a source can ever emit, relative to its name, where its config
+ * tells (database queries, http, system, process): exact names, and
+ * prefixes a name may continue (a query's `metric_column`). `undefined`
+ * when the source decides at run time (command, file, plugins).
+ */
+function knownMetrics(s: SourceTable): { names: string[]; prefixes: string[] } | undefined {
+  const groups = (table: Record<string, string[]>) =>
+    ((s.collect as string[] | undefined) ?? Object.keys(table)).flatMap((g) => table[g] ?? []);
+  switch (s.type) {
+    case "database": {
+      const names: string[] = [];
+      const prefixes: string[] = [];
+      for (
+        const q of (s.queries ?? []) as {
+          name: string;
+          value_columns?: string[];
+          metric_column?: string;
+        }[]
+      ) {
+        if (q.metric_column !== undefined) prefixes.push(`${q.name}.`);
+        else if (q.value_columns?.length) {
+          names.push(...q.value_columns.map((c) => `${q.name}.${c}`));
+        } else names.push(q.name);
+      }
+      return { names, prefixes };
+    }
+    case "http":
+      return {
+        names: [
+          "response_time",
+          "status_code",
+          "up",
+          ...((s.json_metrics ?? []) as { name: string }[]).map((m) => m.name),
+        ],
+        prefixes: [],
+      };
+    case "system":
+      return { names: groups(SYSTEM_METRICS), prefixes: [] };
+    case "process":
+      return { names: ["processes", ...groups(PROCESS_METRICS)], prefixes: [] };
+  }
+  return undefined;
 }
 
 function isWildcard(host: string): boolean {

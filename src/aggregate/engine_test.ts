@@ -3,6 +3,7 @@ import { FakeClock, type Sample } from "../core/mod.ts";
 import { AggregationEngine } from "./engine.ts";
 import { resolveRules } from "./rules.ts";
 import { aggregatorSchema } from "./schema.ts";
+import { createSketch } from "./sketch.ts";
 import { DISTRIBUTIONS, exact } from "./testdata/data.ts";
 
 const MIN = 60_000;
@@ -72,7 +73,9 @@ Deno.test("engine percentiles over a window stay within DDSketch accuracy on gen
     });
     const values = gen(6000);
     engine.ingest(values.map((v, i) => s("m", v, i * 10)));
-    for (const x of engine.read(MIN).samples) {
+    const out = engine.read(MIN).samples;
+    assertEquals(out.map((x) => x.name), ["m.p50", "m.p95", "m.p99"], dist);
+    for (const x of out) {
       const q = Number(x.name.slice("m.p".length)) / 100;
       const want = exact(values, q);
       assert(
@@ -316,6 +319,101 @@ Deno.test("engine derived input that had values and went missing is an error", (
   });
 });
 
+Deno.test("engine derived input that never comes is an error after the grace", () => {
+  const engine = engineOf(
+    { type: "derived", name: "miss", expression: "pg.a + pg.nosuch", idle_ttl: "1m" },
+    // An aggregate input: the grace is twice the window of the rule producing it.
+    { source: "pg.a", type: "stats", stats: ["avg"], window: "2m" },
+    { type: "derived", name: "slow", expression: "pg.a.avg + pg.nosuch", idle_ttl: "1m" },
+  );
+  engine.ingest([s("pg.a", 5, 1000)]);
+  assertEquals(engine.read(1000).errors, []); // the rules start: both wait quietly
+  assertEquals(engine.read(MIN).errors, []);
+  let r = engine.read(MIN + 1000);
+  assertEquals(r.errors, [
+    {
+      rule: "miss",
+      message: 'missing input "pg.nosuch": no value since the rule started (waited 1m)',
+    },
+  ]);
+  assertEquals(engine.stats().map((x) => [x.rule, x.errors, x.error]), [
+    ["miss", 1, 'missing input "pg.nosuch": no value since the rule started (waited 1m)'],
+    ["pg.a:stats", 0, undefined],
+    ["slow", 0, undefined],
+  ]);
+  engine.ingest([s("pg.a", 5, 3.5 * MIN)]); // in the window [2m, 4m), and within idle_ttl at 4m
+  r = engine.read(4 * MIN + 1000);
+  assertEquals(r.errors.map((e) => [e.rule, e.message]), [
+    ["miss", 'missing input "pg.nosuch": no value since the rule started (waited 1m)'],
+    ["slow", 'missing input "pg.nosuch": no value since the rule started (waited 4m)'],
+  ]);
+  // Once the input appears, the rule computes and its error clears.
+  engine.ingest([s("pg.nosuch", 1, 4 * MIN + 2000)]);
+  r = engine.read(4 * MIN + 3000);
+  assertEquals(table(r.samples), { "miss": 6, "pg.a.avg{window=2m}": 5, "slow": 6 });
+  assertEquals(r.errors, []);
+  assertEquals(engine.stats()[0].error, undefined);
+});
+
+Deno.test("engine derived input without a value is an error at once in a final read (sextant once)", () => {
+  const engine = engineOf({ type: "derived", name: "miss", expression: "pg.a + pg.nosuch" });
+  engine.ingest([s("pg.a", 5, 1000)]);
+  assertEquals(engine.read(2000, { includeOpen: true }), {
+    samples: [],
+    errors: [{ rule: "miss", message: 'missing input "pg.nosuch": no value in this cycle' }],
+  });
+});
+
+Deno.test("engine leaves out non-finite aggregates and counts each as an error once per window", () => {
+  const engine = engineOf(
+    { source: "v", type: "stats", stats: ["sum", "avg", "stddev", "max"], window: "1m" },
+    { source: "v", type: "ewma", alpha: 0.5 },
+  );
+  engine.ingest([s("v", 1e308, 0), s("v", 1e308, 1), s("v", -1e308, 2)]);
+  const message = (stat: string, v: number) =>
+    `v.${stat} {window="1m"} is ${v}, not a finite number: not exported`;
+  let r = engine.read(MIN);
+  // The EWMA stays finite: 0.5 · 1e308 + 0.5 · −1e308.
+  assertEquals(table(r.samples), { "v.max{window=1m}": 1e308, "v.ewma{window=5m}": 0 });
+  const errors = [
+    { rule: "v:stats", message: message("sum", Infinity) },
+    { rule: "v:stats", message: message("avg", Infinity) },
+    { rule: "v:stats", message: message("stddev", NaN) },
+  ];
+  assertEquals(r.errors, errors);
+  // The same window at the next read: the same errors, counted once.
+  r = engine.read(MIN + 1000);
+  assertEquals(r.errors, errors);
+  assertEquals(engine.stats().map((x) => [x.rule, x.errors, x.error]), [
+    ["v:stats", 3, errors.map((e) => e.message).join("; ")],
+    ["v:ewma", 0, undefined],
+  ]);
+  // The next window is empty: no errors, none kept.
+  r = engine.read(2 * MIN);
+  assertEquals(table(r.samples), { "v.ewma{window=5m}": 0 });
+  assertEquals(r.errors, []);
+  assertEquals(engine.stats()[0].error, undefined);
+});
+
+Deno.test("engine derived rules hold at most max_series series of each raw input", () => {
+  const rule = { type: "derived", name: "r", expression: "a * 2", max_series: 10 };
+  const batch = (n: number, t: number) =>
+    Array.from({ length: n }, (_, i) => s("a", i, t, { id: String(i) }));
+  const small = engineOf(rule);
+  small.ingest(batch(10, 0));
+  const engine = engineOf(rule);
+  engine.ingest(batch(2000, 0));
+  assertEquals(engine.stats()[0].dropped.series_cap, 1990);
+  // It holds what 10 series take, not 2,000.
+  assertEquals(engine.stats()[0].bytes, small.stats()[0].bytes);
+  const r = engine.read(1000);
+  assertEquals(r.samples.length, 10);
+  assertEquals(r.errors, []);
+  // Series already held keep updating at the cap.
+  engine.ingest([s("a", 100, 2000, { id: "3" })]);
+  assertEquals(table(engine.read(3000).samples)["r{id=3}"], 200);
+});
+
 Deno.test("engine reconfigure keeps the state of unchanged rules and drops the others", () => {
   const keep = { source: "m", type: "stats", stats: ["count"], window: "1m" };
   const change = { source: "m", type: "stats", stats: ["sum"], window: "1m" };
@@ -352,4 +450,140 @@ Deno.test("engine exact percentiles stop at max_samples and count the rest", () 
   assertEquals(engine.stats()[0].dropped.exact_cap, 50);
   assertEquals(table(engine.read(MIN).samples), { "m.p50{window=1m}": 49 });
   assertEquals(engine.nextClose(MIN + 1), MIN + 30_000);
+});
+
+Deno.test("engine sliding ddsketch window updated pane by pane answers like a full merge", () => {
+  const spec = { algorithm: "ddsketch" as const, relativeAccuracy: 0.01 };
+  const engine = engineOf({
+    source: "m",
+    type: "percentile",
+    percentiles: [1, 50, 90, 99],
+    window: "1m",
+    panes: 4,
+  });
+  const gen = DISTRIBUTIONS.skewed(20_000, 13);
+  let g = 0;
+  /** Every value ingested, by pane index. */
+  const byPane = new Map<number, number[]>();
+  const put = (pane: number, n: number, offset = 1) => {
+    const list = byPane.get(pane) ?? [];
+    byPane.set(pane, list);
+    const batch: Sample[] = [];
+    for (let i = 0; i < n; i++) {
+      // Negatives and zeros too; more than the raw buffer in some panes, a few values in others.
+      const v = i % 11 === 0 ? -gen[g] : i % 17 === 0 ? 0 : gen[g];
+      g++;
+      list.push(v);
+      batch.push(s("m", v, pane * 15_000 + offset + (i % 14_000)));
+    }
+    engine.ingest(batch);
+  };
+  const check = (last: number) => {
+    const want = createSketch(spec);
+    for (let p = last - 3; p <= last; p++) for (const v of byPane.get(p) ?? []) want.add(v);
+    const got = table(engine.read((last + 1) * 15_000).samples);
+    const expect: Record<string, number> = {};
+    for (const q of [1, 50, 90, 99]) {
+      const v = want.quantile(q / 100);
+      if (v !== undefined) expect[`m.p${q}{window=1m}`] = v;
+    }
+    assertEquals(got, expect, `window ending in pane ${last}`);
+  };
+  const sizes = [300, 5, 200, 40, 0, 129, 3, 500, 1, 0, 0, 0, 0, 60, 250];
+  for (let p = 0; p < sizes.length; p++) {
+    put(p, sizes[p]);
+    check(p);
+    if (p === 7) {
+      put(6, 30, 14_500); // late, into a pane the running window holds: rebuilt
+      check(7);
+    }
+    if (p === 9) check(8); // reading an earlier window: rebuilt from the ring
+  }
+  // Reads skipped for longer than the spare pane: the panes to subtract are gone.
+  put(15, 20);
+  put(16, 20);
+  put(17, 300);
+  check(17);
+  const [st] = engine.stats();
+  assertEquals(st.dropped.late, 0);
+});
+
+Deno.test("engine routes runs of samples to series by their projected attributes", () => {
+  const all = engineOf({ source: "m", type: "stats", stats: ["count"], window: "1m" });
+  const shared: Record<string, string> = { host: "a" }; // a source that reuses one object
+  all.ingest([
+    s("m", 1, 0, shared),
+    s("m", 1, 1, { host: "a", db: "x" }), // a superset is another series
+    s("m", 1, 2, { db: "x", host: "a" }), // key order does not matter
+    s("m", 1, 3, {}),
+  ]);
+  shared.host = "b";
+  all.ingest([s("m", 1, 4, shared), s("m", 1, 5, { host: "a" })]);
+  assertEquals(table(all.read(MIN).samples), {
+    "m.count{host=a,window=1m}": 2,
+    "m.count{host=a,db=x,window=1m}": 2,
+    "m.count{window=1m}": 1,
+    "m.count{host=b,window=1m}": 1,
+  });
+  const grouped = engineOf({
+    source: "db.*",
+    name: "db.all",
+    type: "stats",
+    stats: ["count"],
+    window: "1m",
+    group_by: ["db", "zone"],
+  });
+  grouped.ingest([
+    s("db.q1", 1, 0, { host: "a", db: "x" }),
+    s("db.q2", 1, 1, { host: "b", db: "x" }), // other input, other host: same series
+    s("db.q2", 1, 2, { host: "b", db: "x", zone: "z" }),
+    s("db.q2", 1, 3, { db: "y" }),
+  ]);
+  assertEquals(table(grouped.read(MIN).samples), {
+    "db.all.count{db=x,window=1m}": 2,
+    "db.all.count{db=x,zone=z,window=1m}": 1,
+    "db.all.count{db=y,window=1m}": 1,
+  });
+  const dropped = engineOf({
+    source: "m",
+    type: "stats",
+    stats: ["count"],
+    window: "1m",
+    drop_attributes: ["pid"],
+  });
+  dropped.ingest([
+    s("m", 1, 0, { host: "a", pid: "1" }),
+    s("m", 1, 1, { host: "a", pid: "2" }),
+    s("m", 1, 2, { host: "a" }),
+    s("m", 1, 3, { pid: "3" }),
+    s("m", 1, 4, { host: "b", pid: "3" }),
+  ]);
+  assertEquals(table(dropped.read(MIN).samples), {
+    "m.count{host=a,window=1m}": 3,
+    "m.count{window=1m}": 1,
+    "m.count{host=b,window=1m}": 1,
+  });
+});
+
+Deno.test("engine puts samples at a pane's edges into the right panes", () => {
+  const engine = engineOf({
+    source: "m",
+    type: "stats",
+    stats: ["count", "sum"],
+    window: "20s",
+    slide: "10s",
+  });
+  engine.ingest([s("m", 1, 9_999), s("m", 2, 10_000), s("m", 4, 19_999), s("m", 8, 5_000)]);
+  engine.ingest([s("m", 16, 20_000), s("m", 32, 0)]); // 0: still in the ring
+  assertEquals(table(engine.read(20_000).samples), {
+    "m.count{window=20s}": 5,
+    "m.sum{window=20s}": 47,
+  });
+  // [10 s, 30 s): the first pane slid out.
+  assertEquals(table(engine.read(30_000).samples), {
+    "m.count{window=20s}": 3,
+    "m.sum{window=20s}": 22,
+  });
+  engine.ingest([s("m", 64, 30_000), s("m", 64, 9_000)]); // older than the ring's 3 panes
+  assertEquals(engine.stats()[0].dropped.late, 1);
 });

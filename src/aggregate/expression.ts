@@ -80,6 +80,13 @@ function tokenize(src: string): Token[] {
 const LEVELS: BinOp[][] = [["<", "<=", ">", ">=", "==", "!="], ["+", "-"], ["*", "/", "%"]];
 
 /**
+ * Deepest expression tree accepted (parentheses, calls, signs and chained
+ * operators each add a level): parsing and evaluation recurse, so a deeper
+ * tree is a syntax error rather than a stack overflow.
+ */
+export const MAX_EXPRESSION_DEPTH = 200;
+
+/**
  * Parses an expression.
  *
  * @example Parsing an error rate
@@ -94,6 +101,24 @@ export function parseExpression(src: string): Expr {
   let k = 0;
   const peek = () => toks[k];
   const describe = (t: Token) => (t.t === "end" ? "the end" : JSON.stringify(t.v));
+  /** Depth of each node built (leaves: 1). */
+  const depths = new WeakMap<Expr, number>();
+  /** Open parentheses, calls and signs around the token being read. */
+  let nesting = 0;
+  const tooDeep = (pos: number) =>
+    new ExpressionSyntaxError(
+      `nested deeper than ${MAX_EXPRESSION_DEPTH} levels; split the expression into rules`,
+      pos + 1,
+    );
+  const made = (e: Expr, pos: number, ...children: Expr[]): Expr => {
+    const d = 1 + Math.max(0, ...children.map((c) => depths.get(c) ?? 1));
+    if (d > MAX_EXPRESSION_DEPTH) throw tooDeep(pos);
+    depths.set(e, d);
+    return e;
+  };
+  const enter = (pos: number) => {
+    if (++nesting > MAX_EXPRESSION_DEPTH) throw tooDeep(pos);
+  };
   const expect = (v: string) => {
     const t = peek();
     if (t.t !== "op" || t.v !== v) {
@@ -111,7 +136,12 @@ export function parseExpression(src: string): Expr {
       k++;
       // Comparisons do not chain: `a < b < c` is almost always a mistake.
       const right = level(n + 1);
-      left = { kind: "bin", op: t.v as BinOp, left, right, pos: t.pos + 1 };
+      left = made(
+        { kind: "bin", op: t.v as BinOp, left, right, pos: t.pos + 1 },
+        t.pos,
+        left,
+        right,
+      );
       if (n === 0) {
         const next = peek();
         if (next.t === "op" && (LEVELS[0] as string[]).includes(next.v)) {
@@ -129,8 +159,10 @@ export function parseExpression(src: string): Expr {
     const t = peek();
     if (t.t === "op" && (t.v === "-" || t.v === "+")) {
       k++;
+      enter(t.pos);
       const arg = unary();
-      return t.v === "-" ? { kind: "neg", arg } : arg;
+      nesting--;
+      return t.v === "-" ? made({ kind: "neg", arg }, t.pos, arg) : arg;
     }
     return primary();
   }
@@ -143,8 +175,10 @@ export function parseExpression(src: string): Expr {
     }
     if (t.t === "op" && t.v === "(") {
       k++;
+      enter(t.pos);
       const e = level(0);
       expect(")");
+      nesting--;
       return e;
     }
     if (t.t === "id") {
@@ -160,6 +194,7 @@ export function parseExpression(src: string): Expr {
           );
         }
         k++;
+        enter(t.pos);
         const fn = t.v as FnName;
         const args: Expr[] = [];
         if (!(peek().t === "op" && peek().v === ")")) {
@@ -170,6 +205,7 @@ export function parseExpression(src: string): Expr {
           }
         }
         expect(")");
+        nesting--;
         const { min, max } = FUNCTIONS[fn];
         if (args.length < min || args.length > max) {
           const want = min === max ? `${min}` : `at least ${min}`;
@@ -178,7 +214,7 @@ export function parseExpression(src: string): Expr {
             t.pos + 1,
           );
         }
-        return { kind: "call", fn, args, pos: t.pos + 1 };
+        return made({ kind: "call", fn, args, pos: t.pos + 1 }, t.pos, ...args);
       }
       return { kind: "ref", name: t.v, pos: t.pos + 1 };
     }

@@ -3,6 +3,7 @@ import {
   evaluate,
   ExpressionEvalError,
   ExpressionSyntaxError,
+  MAX_EXPRESSION_DEPTH,
   parseExpression,
   references,
 } from "./expression.ts";
@@ -85,4 +86,31 @@ Deno.test("expression cannot reach globals or properties", () => {
   assertEquals(seen, ["constructor"]);
   assertThrows(() => parseExpression("toString()"), ExpressionSyntaxError, "unknown function");
   assertThrows(() => parseExpression('a["b"]'), ExpressionSyntaxError, "unexpected character");
+});
+
+Deno.test("expression nested too deep is a syntax error, not a stack overflow", () => {
+  const deep = "(".repeat(20_000) + "1" + ")".repeat(20_000);
+  assertThrows(
+    () => parseExpression(deep),
+    ExpressionSyntaxError,
+    `at column ${MAX_EXPRESSION_DEPTH + 1}: nested deeper than ${MAX_EXPRESSION_DEPTH} levels`,
+  );
+  assertThrows(
+    () => parseExpression("-".repeat(20_000) + "1"),
+    ExpressionSyntaxError,
+    `nested deeper than ${MAX_EXPRESSION_DEPTH} levels`,
+  );
+  assertThrows(
+    () => parseExpression("abs(".repeat(5000) + "1" + ")".repeat(5000)),
+    ExpressionSyntaxError,
+    "nested deeper",
+  );
+  // A long chain of operators builds a deep tree too (evaluation would recurse through it).
+  const chain = Array.from({ length: 20_000 }, () => "a").join(" + ");
+  assertThrows(() => parseExpression(chain), ExpressionSyntaxError, "nested deeper");
+  // Up to the limit it parses and evaluates.
+  const ok = "(".repeat(MAX_EXPRESSION_DEPTH) + "2" + ")".repeat(MAX_EXPRESSION_DEPTH);
+  assertEquals(evaluate(parseExpression(ok), () => undefined), 2);
+  const sum = Array.from({ length: MAX_EXPRESSION_DEPTH - 1 }, () => "a").join(" + ");
+  assertEquals(evaluate(parseExpression(sum), () => 1), MAX_EXPRESSION_DEPTH - 1);
 });

@@ -43,16 +43,28 @@ export class Moments {
   /** Whether any point came from a counter (then `delta` is reset-aware). */
   counter = false;
 
-  /** Adds one point; `counter` marks a monotonic input. */
+  /**
+   * Adds one point; `counter` marks a monotonic input. Points may come out
+   * of order: one older than the first becomes the first (its increase to
+   * the old first counts); one between the first and the last counts in
+   * every statistic but leaves the increase alone (exact unless the counter
+   * also restarted within that span).
+   */
   add(value: number, time: number, counter: boolean): void {
     if (this.count === 0) {
       this.firstValue = value;
       this.firstTime = time;
-    } else {
+      this.lastValue = value;
+      this.lastTime = time;
+    } else if (time >= this.lastTime) {
       this.#increase += increase(this.lastValue, value);
+      this.lastValue = value;
+      this.lastTime = time;
+    } else if (time < this.firstTime) {
+      this.#increase += increase(value, this.firstValue);
+      this.firstValue = value;
+      this.firstTime = time;
     }
-    this.lastValue = value;
-    this.lastTime = time;
     this.counter ||= counter;
     this.count++;
     this.sum += value;

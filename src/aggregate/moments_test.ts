@@ -92,3 +92,25 @@ Deno.test("moments rate is undefined over no time", () => {
   assertEquals(m.value("rate"), undefined);
   assertEquals(m.value("delta"), 1);
 });
+
+Deno.test("moments points out of order are not taken for a counter reset", () => {
+  const of = (points: [number, number][], counter = true) => {
+    const m = new Moments();
+    for (const [t, v] of points) m.add(v, t, counter);
+    return { delta: m.value("delta"), rate: m.value("rate"), count: m.count, sum: m.sum };
+  };
+  // The review's case: t=2000 first, then t=0.
+  assertEquals(of([[2000, 110], [0, 100]]), { delta: 10, rate: 5, count: 2, sum: 210 });
+  assertEquals(of([[2000, 110], [0, 100]]), of([[0, 100], [2000, 110]]));
+  // A point between the first and the last counts, and leaves the increase alone.
+  assertEquals(of([[0, 100], [3000, 130], [1000, 110]]), {
+    delta: 30,
+    rate: 10,
+    count: 3,
+    sum: 340,
+  });
+  // A real reset still counts when the older point comes second: 100 → restart → 5.
+  assertEquals(of([[2000, 5], [0, 100]]).delta, 5);
+  // Gauges: last minus first by time.
+  assertEquals(of([[2000, 5], [0, 1]], false).delta, 4);
+});

@@ -163,6 +163,20 @@ export interface SourceFacts {
   name: string;
   /** Resolved interval, ms. */
   interval: number;
+  /**
+   * Every metric the source can emit, relative to its name, when its config
+   * tells: exact names (compared without case: database columns keep the
+   * case the database returns), and prefixes a name may continue.
+   */
+  metrics?: { names: string[]; prefixes: string[] };
+}
+
+/** Whether a source can emit `metric` (a full name); true when that is not knowable. */
+function mayEmit(source: SourceFacts, metric: string): boolean {
+  if (!source.metrics || !metric.startsWith(`${source.name}.`)) return true;
+  const rel = metric.slice(source.name.length + 1).toLowerCase();
+  return source.metrics.names.some((n) => n.toLowerCase() === rel) ||
+    source.metrics.prefixes.some((p) => rel.startsWith(p.toLowerCase()));
 }
 
 /** `*` matches any run of characters (dots included), `?` one character. */
@@ -257,10 +271,27 @@ export function checkAggregators(
         refs = references(parseExpression(a.expression));
       } catch (e) {
         if (!(e instanceof ExpressionSyntaxError)) throw e;
-        err("expression", `cannot parse ${JSON.stringify(a.expression)}: ${e.message}`);
+        const text = a.expression.length > 80 ? `${a.expression.slice(0, 80)}...` : a.expression;
+        err("expression", `cannot parse ${JSON.stringify(text)}: ${e.message}`);
       }
       for (const r of refs) {
-        if (outputs.has(r) || sourcesOf(r, ctx.sources).length > 0) continue;
+        if (outputs.has(r)) continue;
+        const from = sourcesOf(r, ctx.sources);
+        if (from.length > 0 && !from.some((s) => mayEmit(s, r))) {
+          const s = from[0];
+          const list = [...s.metrics!.names, ...s.metrics!.prefixes.map((p) => `${p}*`)]
+            .map((n) => `${s.name}.${n}`);
+          const shown = list.length > 8 ? [...list.slice(0, 8), "..."] : list;
+          issues.push({
+            path: at("expression"),
+            severity: "warning",
+            message: `${JSON.stringify(r)}: source ${
+              JSON.stringify(s.name)
+            } never emits it (it emits ${shown.join(", ")}): the rule will report it missing`,
+          });
+          continue;
+        }
+        if (from.length > 0) continue;
         issues.push({
           path: at("expression"),
           severity: "warning",

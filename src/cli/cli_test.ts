@@ -568,3 +568,71 @@ expression = "2 * fine.value.sum"
   assertMatch(p.text(), /^fine_value_count_value\{window="1m"\} 1$/m);
   assertMatch(p.text(), /^fine_value_p99\{window="5m"\} 5$/m);
 });
+
+Deno.test("cli once reports aggregation errors and never prints a non-finite aggregate", async () => {
+  const file = await tempFile(
+    "aggerr.toml",
+    `[[custom_metrics.sources]]
+name = "big1"
+type = "command"
+command = ["sh", "-c", "echo 1e308"]
+format = "number"
+
+[[custom_metrics.sources]]
+name = "big2"
+type = "command"
+command = ["sh", "-c", "echo 1e308"]
+format = "number"
+
+[[custom_metrics.sources]]
+name = "zero"
+type = "command"
+command = ["sh", "-c", "echo 0"]
+format = "number"
+
+[[custom_metrics.aggregators]]
+source = "big*.value"
+name = "big"
+type = "stats"
+stats = ["sum", "max"]
+
+[[custom_metrics.aggregators]]
+type = "derived"
+name = "ratio"
+expression = "100 * big1.value / zero.value"
+
+[[custom_metrics.aggregators]]
+type = "derived"
+name = "miss"
+expression = "big1.value + nosuch.value"
+`,
+  );
+  const a = io();
+  assertEquals(await main(["once", "--format", "json", "-c", file], a.cli), EXIT.FAILURE);
+  const doc = JSON.parse(a.text());
+  assertEquals(doc.errors, [
+    {
+      rule: "big",
+      message: 'big.sum {window="5m"} is Infinity, not a finite number: not exported',
+    },
+    { rule: "ratio", message: "division by zero at column 18 for {}" },
+    { rule: "miss", message: 'missing input "nosuch.value": no value in this cycle' },
+  ]);
+  assertEquals(
+    doc.samples.filter((s: { name: string }) => !s.name.endsWith(".value")).map((
+      s: { name: string; value: number },
+    ) => [s.name, s.value]),
+    [["big.max", 1e308]],
+  );
+  const p = io();
+  assertEquals(await main(["once", "--format", "prom", "-c", file], p.cli), EXIT.FAILURE);
+  assertMatch(p.text(), /^big_max\{window="5m"\} 1e\+308$/m);
+  assert(!/big_sum|Inf|NaN/.test(p.text()), p.text());
+  assertMatch(p.errText(), /^error: rule ratio: division by zero at column 18 for \{\}$/m);
+  const t = io();
+  assertEquals(await main(["once", "-c", file], t.cli), EXIT.FAILURE);
+  assertMatch(
+    t.errText(),
+    /^error: rule miss: missing input "nosuch.value": no value in this cycle$/m,
+  );
+});

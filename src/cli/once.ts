@@ -6,10 +6,16 @@ import type { Sample } from "../core/mod.ts";
 import { buildLogger, type GlobalFlags, loadOrReport, newAgent } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
 
+/** An error `once` reports: a source's, or an aggregation rule's. */
+type OnceError = { source: string; message: string } | { rule: string; message: string };
+
 /** Output formats of `once`. */
 export const ONCE_FORMATS = ["json", "prom", "table"] as const;
 
-/** Collects once from every enabled source; exit 1 when any source reported an error. */
+/**
+ * Collects once from every enabled source; exit 1 when any source or
+ * aggregation rule reported an error.
+ */
 export async function onceCommand(flags: GlobalFlags, format: string, io: CliIO): Promise<number> {
   const loaded = await loadOrReport(flags, io);
   if (!loaded) return EXIT.FAILURE;
@@ -26,12 +32,16 @@ export async function onceCommand(flags: GlobalFlags, format: string, io: CliIO)
   await agent.pipeline.start();
   const results = await agent.collectOnce();
   const samples = [...results.flatMap((r) => r.samples), ...agent.aggregation.last];
-  const errors = results.flatMap((r) =>
-    r.errors.map((e) => ({
-      source: e.source,
-      message: e.item && !e.message.includes(e.item) ? `${e.item}: ${e.message}` : e.message,
-    }))
-  );
+  const errors: OnceError[] = [
+    ...results.flatMap((r) =>
+      r.errors.map((e) => ({
+        source: e.source,
+        message: e.item && !e.message.includes(e.item) ? `${e.item}: ${e.message}` : e.message,
+      }))
+    ),
+    // Aggregation rules that failed (a missing input, division by zero, a non-finite result).
+    ...agent.aggregation.errors.map((e) => ({ rule: e.rule, message: e.message })),
+  ];
   switch (format) {
     case "json":
       io.stdout(JSON.stringify({
@@ -52,7 +62,11 @@ export async function onceCommand(flags: GlobalFlags, format: string, io: CliIO)
       for (const line of table(samples)) io.stdout(line);
   }
   await agent.pipeline.stop();
-  if (format !== "json") { for (const e of errors) io.stderr(`error: ${e.source}: ${e.message}`); }
+  if (format !== "json") {
+    for (const e of errors) {
+      io.stderr(`error: ${"rule" in e ? `rule ${e.rule}` : e.source}: ${e.message}`);
+    }
+  }
   return errors.length > 0 ? EXIT.FAILURE : EXIT.OK;
 }
 

@@ -20,7 +20,8 @@ import {
 import type { DatabaseFields, QueryConfig } from "./database_kind.ts";
 import { type ConnectionTarget, type Driver, loadDriver } from "./driver.ts";
 import { parseTarget } from "./connection_string.ts";
-import { type MappingRules, mapRows } from "./mapping.ts";
+import { type Mapped, type MappingRules, mapRows } from "./mapping.ts";
+import { type Deadline, Deadlines } from "./deadlines.ts";
 import { resolveParam } from "./params.ts";
 import { Pool } from "./pool.ts";
 import { type Translated, translatePlaceholders, writeRefusal } from "./sql_text.ts";
@@ -58,6 +59,8 @@ export class DatabaseSource implements Source {
   #lossWarned = new Set<string>();
   #precisionLosses = 0;
   #stopped = false;
+  /** Client-side deadlines of the queries in flight: one timer per source, not per query. */
+  #deadlines: Deadlines;
 
   constructor(config: DatabaseFields & CommonSourceConfig, deps: SourceDeps) {
     this.name = config.name;
@@ -65,6 +68,7 @@ export class DatabaseSource implements Source {
     this.#deps = deps;
     this.#log = deps.logger;
     this.#redactor = deps.redactor;
+    this.#deadlines = new Deadlines(deps.clock);
     deps.redactor.addFromConnectionString(config.connection_string);
     this.#target = parseTarget(config.connection_string, config.read_only, deps.baseDir);
     const kind = this.#target.kind;
@@ -175,26 +179,50 @@ export class DatabaseSource implements Source {
       q.config.interval === undefined || q.lastRunAt === undefined ||
       now - q.lastRunAt + this.#config.interval / 2 >= q.config.interval
     );
+    const run = {};
     let next = 0;
     const worker = async () => {
       while (next < due.length && !signal.aborted) {
         const q = due[next++];
         q.lastRunAt = now;
-        await this.#run(pool, q, acc, signal);
+        await this.#run(pool, q, acc, signal, run);
       }
     };
-    const n = Math.min(this.#config.max_concurrency, due.length);
-    await Promise.all(Array.from({ length: n }, worker));
+    // One listener per run (not per query) cuts the run's queries in flight short.
+    const onAbort = () => this.#deadlines.abortRun(signal.reason, run);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const n = Math.min(this.#config.max_concurrency, due.length);
+      if (n === 1) await worker();
+      else await Promise.all(Array.from({ length: n }, worker));
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
-  async #run(pool: Pool, q: PreparedQuery, acc: Accumulator, runSignal: AbortSignal) {
+  /** Counts a failed run of `q` and reports the error under its name. */
+  #fail(q: PreparedQuery, acc: Accumulator, err: Error): void {
+    q.failures++;
+    acc.addError(err, q.config.name);
+  }
+
+  /**
+   * One run of one query: one async frame from lease to samples (each
+   * `await` of a nested async function would cost the event loop extra turns
+   * at 50 queries a second).
+   */
+  async #run(
+    pool: Pool,
+    q: PreparedQuery,
+    acc: Accumulator,
+    runSignal: AbortSignal,
+    run: object,
+  ): Promise<void> {
     const name = q.config.name;
-    const fail = (err: Error) => {
-      q.failures++;
-      acc.addError(err, name);
-    };
     if (q.refused) {
-      return fail(
+      return this.#fail(
+        q,
+        acc,
         new CollectError(this.name, `${this.#prefix(name)}: refused: ${q.refused}`, {
           query: name,
         }),
@@ -207,69 +235,48 @@ export class DatabaseSource implements Source {
       const bound = q.config.params.map((p) => resolveParam(p, now));
       params = q.translated!.order.map((i) => bound[i]);
     }
-    // One timer and one listener per query: cheaper than AbortSignal.timeout + AbortSignal.any.
-    const ctl = new AbortController();
-    const signal = ctl.signal;
-    const timeout = { aborted: false };
-    const timer = setTimeout(() => {
-      timeout.aborted = true;
-      ctl.abort(new Error("query timeout"));
-    }, q.timeoutMs);
-    const onRunAbort = () => ctl.abort(runSignal.reason);
-    if (runSignal.aborted) onRunAbort();
-    else runSignal.addEventListener("abort", onRunAbort, { once: true });
-    try {
-      await this.#attempt(pool, q, acc, signal, timeout, params);
-    } finally {
-      clearTimeout(timer);
-      runSignal.removeEventListener("abort", onRunAbort);
-    }
-  }
-
-  async #attempt(
-    pool: Pool,
-    q: PreparedQuery,
-    acc: Accumulator,
-    signal: AbortSignal,
-    timeout: { aborted: boolean },
-    params: unknown[],
-  ) {
-    const name = q.config.name;
-    const fail = (err: Error) => {
-      q.failures++;
-      acc.addError(err, name);
-    };
+    // The client-side deadline: one shared timer watches every query in flight.
+    const deadline = this.#deadlines.start(q.timeoutMs, run);
+    const signal = deadline.controller.signal;
+    if (runSignal.aborted) deadline.controller.abort(runSignal.reason);
     const t0 = performance.now();
     let result;
-    for (let attempt = 0;; attempt++) {
-      let lease;
-      try {
-        lease = await pool.acquire(signal);
-      } catch (err) {
-        return fail(this.#queryError(err, name, signal, timeout, q.timeoutMs));
-      }
-      try {
-        result = await lease.conn.query(q.translated!.sql, params, {
-          timeoutMs: q.timeoutMs,
-          signal,
-          maxRows: q.maxRows,
-        });
-        lease.release();
-        break;
-      } catch (err) {
-        const broken = signal.aborted || this.#driver!.isConnectionError(err) ||
-          !lease.conn.alive;
-        lease.release(broken);
-        // A session that sat in the pool may have been cut (server restart, firewall): try a fresh one.
-        if (broken && lease.reused && attempt === 0 && !signal.aborted) {
-          this.#log.info("stale pooled connection replaced", {
-            query: name,
-            error: this.#redactor.redact(describe(err)),
-          });
-          continue;
+    try {
+      for (let attempt = 0;; attempt++) {
+        // An idle connection is taken synchronously: no promise, no extra turn of the event loop.
+        let lease = pool.tryAcquire();
+        if (!lease) {
+          try {
+            lease = await pool.acquire(signal);
+          } catch (err) {
+            return this.#fail(q, acc, this.#queryError(err, name, deadline, q.timeoutMs));
+          }
         }
-        return fail(this.#queryError(err, name, signal, timeout, q.timeoutMs));
+        try {
+          result = await lease.conn.query(q.translated!.sql, params, {
+            timeoutMs: q.timeoutMs,
+            signal,
+            maxRows: q.maxRows,
+          });
+          lease.release();
+          break;
+        } catch (err) {
+          const broken = signal.aborted || this.#driver!.isConnectionError(err) ||
+            !lease.conn.alive;
+          lease.release(broken);
+          // A session that sat in the pool may have been cut (server restart, firewall): try a fresh one.
+          if (broken && lease.reused && attempt === 0 && !signal.aborted) {
+            this.#log.info("stale pooled connection replaced", {
+              query: name,
+              error: this.#redactor.redact(describe(err)),
+            });
+            continue;
+          }
+          return this.#fail(q, acc, this.#queryError(err, name, deadline, q.timeoutMs));
+        }
       }
+    } finally {
+      this.#deadlines.end(deadline);
     }
     q.lastDurationMs = Math.round((performance.now() - t0) * 100) / 100;
     q.lastRows = result.rows.length;
@@ -279,14 +286,24 @@ export class DatabaseSource implements Source {
         `the result has more than max_rows = ${q.maxRows} rows; only the first ${q.maxRows} were read`,
       );
     }
-    for (const s of mapped.samples) acc.add(s);
-    for (const problem of mapped.problems) {
-      acc.addError(
-        new CollectError(this.name, `${this.#prefix(name)}: ${problem}`, { query: name }),
-        name,
-      );
+    this.#report(q, acc, mapped);
+  }
+
+  /** Hands a query's mapped samples and problems to the accumulator. */
+  #report(q: PreparedQuery, acc: Accumulator, mapped: Mapped): void {
+    const name = q.config.name;
+    const samples = mapped.samples;
+    for (let i = 0; i < samples.length; i++) acc.add(samples[i]);
+    if (mapped.problems.length > 0) {
+      for (const problem of mapped.problems) {
+        acc.addError(
+          new CollectError(this.name, `${this.#prefix(name)}: ${problem}`, { query: name }),
+          name,
+        );
+      }
+      if (samples.length === 0) q.failures++;
     }
-    if (mapped.problems.length > 0 && mapped.samples.length === 0) q.failures++;
+    if (mapped.lossy.size === 0) return;
     for (const column of mapped.lossy) {
       this.#precisionLosses++;
       const key = `${name}\u0000${column}`;
@@ -299,10 +316,10 @@ export class DatabaseSource implements Source {
   #queryError(
     err: unknown,
     query: string,
-    signal: AbortSignal,
-    timeout: { aborted: boolean },
+    deadline: Deadline,
     timeoutMs: number,
   ): Error {
+    const signal = deadline.controller.signal;
     if (err instanceof TimeoutError) {
       return new TimeoutError(
         `${this.#prefix(query)}: ${err.message.replace(/ timed out.*$/, "")}`,
@@ -312,7 +329,7 @@ export class DatabaseSource implements Source {
         },
       );
     }
-    if (timeout.aborted || isServerTimeout(err)) {
+    if (deadline.timedOut || isServerTimeout(err)) {
       return new TimeoutError(this.#prefix(query), timeoutMs, { cause: err });
     }
     if (signal.aborted) {
@@ -350,6 +367,7 @@ export class DatabaseSource implements Source {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#deadlines.close(new Error("the source stopped"));
     const pool = this.#pool;
     this.#pool = undefined;
     await pool?.close();

@@ -102,24 +102,43 @@ export function errorCode(err: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** Rejects with `signal.reason` once it aborts; settles with `p` otherwise. */
-export function withSignal<T>(
+/**
+ * Rejects with `signal.reason` once it aborts; settles with `p` otherwise,
+ * mapped through `map` when given (in the same promise: no extra `.then`).
+ */
+export function withSignal<T, R = T>(
   p: Promise<T>,
   signal: AbortSignal,
   onAbort?: () => void,
-): Promise<T> {
+  map?: (value: T) => R,
+): Promise<R> {
   if (signal.aborted) {
     onAbort?.();
     p.catch(() => {});
     return Promise.reject(signal.reason);
   }
-  return new Promise<T>((resolve, reject) => {
+  // One promise and one listener per query: no `.finally`, which would cost another promise.
+  return new Promise<R>((resolve, reject) => {
     const abort = () => {
       onAbort?.();
       p.catch(() => {});
       reject(signal.reason);
     };
     signal.addEventListener("abort", abort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", abort);
+        if (!map) return resolve(v as unknown as R);
+        try {
+          resolve(map(v));
+        } catch (err) {
+          reject(err);
+        }
+      },
+      (err) => {
+        signal.removeEventListener("abort", abort);
+        reject(err);
+      },
+    );
   });
 }

@@ -36,8 +36,8 @@ export interface Mapped {
   samples: SampleInput[];
   /** Problems, each naming the column (the caller adds the source and query). */
   problems: string[];
-  /** Columns whose values lost precision converting to a double. */
-  lossy: Set<string>;
+  /** Columns whose values lost precision converting to a double (usually none: shared empty set). */
+  lossy: ReadonlySet<string>;
   /** Values skipped per `on_null = "skip"`. */
   skipped: number;
   /** Series dropped by `max_series`. */
@@ -55,7 +55,7 @@ export interface Mapped {
  * ```
  */
 export function mapRows(rules: MappingRules, result: QueryResult): Mapped {
-  const out: Mapped = { samples: [], problems: [], lossy: new Set(), skipped: 0, dropped: 0 };
+  const out: Mapped = { samples: [], problems: [], lossy: NO_COLUMNS, skipped: 0, dropped: 0 };
   if (
     rules.label_columns.length === 0 && rules.value_columns.length === 0 &&
     rules.metric_column === undefined && result.columns.length > 0
@@ -161,6 +161,8 @@ export function mapRows(rules: MappingRules, result: QueryResult): Mapped {
   return out;
 }
 
+const NO_COLUMNS: ReadonlySet<string> = new Set();
+
 function apply(
   rules: MappingRules,
   out: Mapped,
@@ -173,7 +175,7 @@ function apply(
   let value: number;
   if (c.kind === "number") {
     value = c.value;
-    if (c.lossy) out.lossy.add(column);
+    if (c.lossy) out.lossy = new Set(out.lossy).add(column);
   } else {
     const what = c.kind === "null" ? (raw === undefined ? "no row" : "NULL") : c.what;
     if (rules.on_null === "skip") {
@@ -186,14 +188,16 @@ function apply(
     }
     value = 0;
   }
-  out.samples.push({
-    name,
-    value,
-    ...(rules.otel_type && { type: rules.otel_type }),
-    ...(rules.unit && { unit: rules.unit }),
-    ...(rules.description && { description: rules.description }),
-    ...(Object.keys(attributes).length > 0 && { attributes }),
-  });
+  // Plain assignments, not spreads: this runs for every value of every query.
+  const sample: SampleInput = { name, value };
+  if (rules.otel_type) sample.type = rules.otel_type;
+  if (rules.unit) sample.unit = rules.unit;
+  if (rules.description) sample.description = rules.description;
+  for (const _ in attributes) {
+    sample.attributes = attributes;
+    break;
+  }
+  out.samples.push(sample);
 }
 
 /** An attribute value from any column value. */

@@ -118,3 +118,24 @@ Deno.test("Pool counts failed connects and passes the error on", async () => {
   assertEquals([p.stats().connect_failures, p.stats().open], [1, 0]);
   await p.close();
 });
+
+Deno.test("Pool.tryAcquire lends an idle connection synchronously, and nothing otherwise", async () => {
+  const { p, clock, opened } = pool({ size: 1 });
+  assertEquals(p.tryAcquire(), undefined); // nothing open yet: acquire() opens
+  const a = await p.acquire(AbortSignal.timeout(1000));
+  assertEquals(p.tryAcquire(), undefined); // the only connection is in use
+  a.release();
+  const b = p.tryAcquire()!;
+  assertEquals([b.conn === a.conn, b.reused, opened(), p.stats().acquires], [true, true, 1, 2]);
+  // A waiter queued behind a busy pool goes first: tryAcquire does not jump the queue.
+  const waiting = p.acquire(AbortSignal.timeout(1000));
+  b.release();
+  const c = await waiting;
+  c.release();
+  // An idle connection past its idle timeout is closed, not lent.
+  clock.t += 10_000;
+  assertEquals(p.tryAcquire(), undefined);
+  assertEquals([p.stats().connections_expired, p.stats().open], [1, 0]);
+  await p.close();
+  assertEquals(p.tryAcquire(), undefined);
+});

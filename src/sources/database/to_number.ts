@@ -10,6 +10,7 @@ export type Converted =
   | { kind: "null" }
   | { kind: "nan"; what: string };
 
+const SHORT_DECIMAL = /^[+-]?\d+(?:\.\d+)?$/;
 const DECIMAL = /^[+-]?(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 /** Sign, significant digits and decimal exponent of decimal text: "0012.50" and "1.25e1" agree. */
 function normalize(text: string): string {
@@ -42,6 +43,14 @@ function exactDecimal(text: string, value: number): boolean {
  */
 export function toNumber(v: unknown): Converted {
   if (v === null || v === undefined) return { kind: "null" };
+  // The common case (PostgreSQL `count(*)` and `numeric` come as text): plain decimal text of at
+  // most 15 digits is exact in a double (DBL_DIG), so no round-trip check is needed.
+  if (typeof v === "string" && v.length <= 17 && SHORT_DECIMAL.test(v)) {
+    let digits = v.length;
+    if (v.charCodeAt(0) === 45 || v.charCodeAt(0) === 43) digits--; // sign
+    if (v.includes(".")) digits--;
+    if (digits <= 15) return { kind: "number", value: Number(v), lossy: false };
+  }
   if (typeof v === "number") {
     return Number.isFinite(v)
       ? { kind: "number", value: v, lossy: false }

@@ -30,3 +30,21 @@ Deno.test("toNumber reports NULL, text, NaN and out-of-range values", () => {
   assertEquals(toNumber(new Date(NaN)), { kind: "nan", what: "an invalid date" });
   assertEquals(toNumber(Symbol.iterator), { kind: "nan", what: "symbol" });
 });
+
+Deno.test("toNumber takes short decimal text exactly and checks longer text", () => {
+  assertEquals(toNumber("1000"), { kind: "number", value: 1000, lossy: false });
+  assertEquals(toNumber("-30.75"), { kind: "number", value: -30.75, lossy: false });
+  assertEquals(toNumber("+0.000000000001"), { kind: "number", value: 1e-12, lossy: false });
+  assertEquals(toNumber("999999999999999"), {
+    kind: "number",
+    value: 999999999999999,
+    lossy: false,
+  });
+  // 16 and 17 digits take the careful path: exact when the double prints back the same.
+  assertEquals(toNumber("9007199254740992"), { kind: "number", value: 2 ** 53, lossy: false });
+  assertEquals(toNumber("9007199254740993"), { kind: "number", value: 2 ** 53, lossy: true });
+  assertEquals(toNumber("0.10000000000000001").kind, "number");
+  assertEquals((toNumber("1234567890.12345678") as { lossy: boolean }).lossy, true);
+  assertEquals(toNumber("1."), { kind: "number", value: 1, lossy: false });
+  assertEquals(toNumber(" 7 "), { kind: "number", value: 7, lossy: false });
+});

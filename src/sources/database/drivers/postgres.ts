@@ -21,6 +21,20 @@ import {
 /** SQLSTATE classes that mean the session is gone: 08 (connection), 57P01-3 (shutdown). */
 const FATAL_STATE = /^(08...|57P0[123])$/;
 
+/**
+ * Sends a cancel request for a running query. postgres.js's own
+ * `query.cancel()` drops the promise of its cancel connection, so a cancel
+ * that fails (the server or the link went down meanwhile) would be an
+ * unhandled rejection that ends the process; here it is caught.
+ */
+function cancel(q: { cancel(): void }): void {
+  const pending = q as unknown as { canceller?: ((q: unknown) => Promise<void>) | null };
+  const canceller = pending.canceller;
+  if (typeof canceller !== "function") return void q.cancel();
+  pending.canceller = null;
+  canceller(q).catch(() => {});
+}
+
 class PgConnection implements DbConnection {
   #sql: postgres.Sql;
   #alive = true;
@@ -36,18 +50,12 @@ class PgConnection implements DbConnection {
   markDead(): void {
     this.#alive = false;
   }
-  async query(
+  query(
     text: string,
     params: unknown[],
     opts: QueryOptions,
   ): Promise<QueryResult> {
-    if (opts.timeoutMs !== this.#timeout) {
-      await withSignal(
-        this.#sql.unsafe(`SET statement_timeout = ${Math.max(1, Math.round(opts.timeoutMs))}`),
-        opts.signal,
-      );
-      this.#timeout = opts.timeoutMs;
-    }
+    if (opts.timeoutMs !== this.#timeout) return this.#setTimeoutThenQuery(text, params, opts);
     let q: postgres.PendingValuesQuery<unknown[][]> | undefined;
     const rows: unknown[][] = [];
     let truncated = false as boolean;
@@ -72,18 +80,30 @@ class PgConnection implements DbConnection {
     // (set_config on transaction_read_only fails once the transaction has run a query),
     // whereas the session default could be changed by an earlier query.
     const p = this.#readOnly ? this.#sql.begin("read only", (tx) => run(tx)) : run(this.#sql);
-    const columns = await withSignal(
+    return withSignal(
       p as Promise<{ name: string }[] | undefined>,
       opts.signal,
       () => {
-        q?.cancel();
+        if (q) cancel(q);
+      },
+      (cols) => {
+        const columns: string[] = [];
+        if (cols) { for (let i = 0; i < cols.length; i++) columns.push(cols[i].name); }
+        return { columns, rows, truncated };
       },
     );
-    return {
-      columns: columns?.map((c) => c.name) ?? [],
-      rows,
-      ...(truncated && { truncated }),
-    };
+  }
+  async #setTimeoutThenQuery(
+    text: string,
+    params: unknown[],
+    opts: QueryOptions,
+  ): Promise<QueryResult> {
+    await withSignal(
+      this.#sql.unsafe(`SET statement_timeout = ${Math.max(1, Math.round(opts.timeoutMs))}`),
+      opts.signal,
+    );
+    this.#timeout = opts.timeoutMs;
+    return this.query(text, params, opts);
   }
   async close(): Promise<void> {
     this.#alive = false;
