@@ -93,7 +93,7 @@ async function inProcess(s: string) {
   );
   await src.start(AbortSignal.timeout(5000));
   let errors = 0;
-  const acc = { add() {}, addError: () => void errors++ };
+  const acc = { add() {}, addError: () => void errors++, fail: () => void errors++ };
   const run = new AbortController().signal;
   const perQuery = async (burst: () => Promise<void>) => {
     const c0 = process.cpuUsage();

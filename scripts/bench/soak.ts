@@ -46,6 +46,10 @@ interface Result {
   selfMetrics: boolean;
   minutes: number;
   series_per_s: number;
+  otlp_aborted: number;
+  aggregate_series: number;
+  aggregate_bytes: number;
+  exported_p99_series_of_gen0: number;
   rss_after_warmup_mib: number;
   rss_end_mib: number;
   rss_growth_pct: number;
@@ -107,7 +111,14 @@ async function pair(): Promise<void> {
       "flapping source: breaker transitions / skipped runs",
       (r) => `${r.flap_breaker_transitions} / ${r.flap_skipped}`,
     ],
-    ["Prometheus scrapes / OTLP posts", (r) => `${r.scrapes} / ${r.otlp_posts}`],
+    [
+      "Prometheus scrapes / OTLP posts received / cut off by the exporter's timeout",
+      (r) => `${r.scrapes} / ${r.otlp_posts} / ${r.otlp_aborted}`,
+    ],
+    [
+      "aggregate series held / approx. bytes / gen0 p99 series exported at end",
+      (r) => `${r.aggregate_series} / ${r.aggregate_bytes} / ${r.exported_p99_series_of_gen0}`,
+    ],
     ["CPU time (s)", (r) => r.cpu_s.toFixed(1)],
   ];
   console.log(
@@ -204,11 +215,16 @@ function pct(sorted: number[], p: number): number {
 
 async function soak(selfMetrics: boolean): Promise<Result> {
   let otlpPosts = 0;
+  let otlpAborted = 0;
   const sink = await platform.serve({
     hostname: "127.0.0.1",
     port: 0,
     handler: async (req) => {
-      await req.arrayBuffer();
+      // A push the exporter gave up on (its timeout) arrives cut off: count it, not crash the sink.
+      if (!(await req.arrayBuffer().then(() => true, () => false))) {
+        otlpAborted++;
+        return new Response(null, { status: 400 });
+      }
       otlpPosts++;
       return new Response(new Uint8Array(0), {
         headers: { "content-type": "application/x-protobuf" },
@@ -239,6 +255,22 @@ async function soak(selfMetrics: boolean): Promise<Result> {
         },
       ],
       sources,
+      // 1,000 series through aggregation: sliding percentiles and tumbling stats per series.
+      aggregators: [
+        {
+          source: "gen*.value",
+          type: "percentile",
+          percentiles: [50, 95, 99],
+          window: "1m",
+          slide: "10s",
+        },
+        {
+          source: "gen*.value",
+          type: "stats",
+          stats: ["min", "max", "avg", "count"],
+          window: "1m",
+        },
+      ],
     },
   });
   const agent = new Agent({
@@ -287,6 +319,10 @@ async function soak(selfMetrics: boolean): Promise<Result> {
   const status = agent.status();
   const flap = status.sources.find((s) => s.name === "flappy")!;
   const exportedOk = status.exporters.find((e) => e.type === "otlp")?.exports ?? 0;
+  const aggSeries = status.aggregators.reduce((n, r) => n + r.series, 0);
+  const aggBytes = status.aggregators.reduce((n, r) => n + r.bytes, 0);
+  const exposition = await (await fetch(url)).text();
+  const p99Lines = exposition.split("\n").filter((l) => l.startsWith("gen0_value_p99{")).length;
   await agent.stop();
   await sink.close();
   const sorted = lateness().sort((a, b) => a - b);
@@ -294,6 +330,10 @@ async function soak(selfMetrics: boolean): Promise<Result> {
     selfMetrics,
     minutes,
     series_per_s: 10 * 100,
+    otlp_aborted: otlpAborted,
+    aggregate_series: aggSeries,
+    aggregate_bytes: aggBytes,
+    exported_p99_series_of_gen0: p99Lines,
     rss_after_warmup_mib: warm.rss,
     rss_end_mib: rssEnd,
     rss_growth_pct: (rssEnd / warm.rss - 1) * 100,

@@ -42,6 +42,10 @@ export class CollectingAccumulator implements Accumulator {
   readonly samples: Sample[] = [];
   readonly errors: ItemError[] = [];
   dropped = 0;
+  /** Set by `fail`: the collection failed as a whole; its samples are diagnostics. */
+  failed = false;
+  /** The error given to the first `fail`, for telling a timeout apart. */
+  failure?: unknown;
   /** Errors beyond `maxErrors`, counted but not kept. */
   suppressedErrors = 0;
   #o: Required<AccumulatorOptions>;
@@ -66,30 +70,41 @@ export class CollectingAccumulator implements Accumulator {
   add(input: SampleInput): void {
     if (this.#closed) return;
     const o = this.#o;
-    const fail = (msg: string) => this.addError(new CollectError(o.source, msg), input?.name);
-    if (!input || typeof input.name !== "string") return fail("sample without a name");
+    if (!input || typeof input.name !== "string") return this.#fail("sample without a name", input);
     const name = `${o.source}.${input.name}`;
-    if (!isValidMetricName(name)) return fail(`invalid metric name ${JSON.stringify(input.name)}`);
+    if (!isValidMetricName(name)) {
+      return this.#fail(`invalid metric name ${JSON.stringify(input.name)}`, input);
+    }
     const value = typeof input.value === "bigint" ? Number(input.value) : input.value;
     if (typeof value !== "number" || !Number.isFinite(value)) {
-      return fail(
+      return this.#fail(
         `metric ${JSON.stringify(input.name)} has a non-finite value ${
           JSON.stringify(String(input.value))
         }`,
+        input,
       );
     }
     const type = input.type ?? o.defaultType;
     if (!METRIC_TYPES.includes(type)) {
-      return fail(`metric ${JSON.stringify(input.name)} has unknown type ${JSON.stringify(type)}`);
+      return this.#fail(
+        `metric ${JSON.stringify(input.name)} has unknown type ${JSON.stringify(type)}`,
+        input,
+      );
     }
     const attributes: Attributes = { ...o.attributes };
-    for (const [k, v] of Object.entries(input.attributes ?? {})) {
-      if (!isValidAttributeKey(k)) {
-        return fail(
-          `metric ${JSON.stringify(input.name)} has an invalid attribute key ${JSON.stringify(k)}`,
-        );
+    const own = input.attributes;
+    if (own) {
+      for (const k of Object.keys(own)) {
+        if (!isValidAttributeKey(k)) {
+          return this.#fail(
+            `metric ${JSON.stringify(input.name)} has an invalid attribute key ${
+              JSON.stringify(k)
+            }`,
+            input,
+          );
+        }
+        attributes[k] = String(own[k]);
       }
-      attributes[k] = String(v);
     }
     if (this.samples.length >= o.maxSamples) {
       if (this.dropped++ === 0) {
@@ -106,6 +121,18 @@ export class CollectingAccumulator implements Accumulator {
     if (input.unit) sample.unit = input.unit;
     if (input.description) sample.description = input.description;
     this.samples.push(sample);
+  }
+
+  /** Rejects one sample: an item error, not a failure of the collection. */
+  #fail(message: string, input: SampleInput | undefined): void {
+    this.addError(new CollectError(this.#o.source, message), input?.name);
+  }
+
+  fail(err: unknown, item?: string): void {
+    if (this.#closed) return;
+    if (!this.failed) this.failure = err;
+    this.failed = true;
+    this.addError(err, item);
   }
 
   addError(err: unknown, item?: string): void {

@@ -92,3 +92,20 @@ Deno.test("accumulator keeps at most maxErrors and closes with a count of the re
   ]);
   assertEquals(acc.suppressedErrors, 47);
 });
+
+Deno.test("accumulator fail marks the collection failed, keeps its first error and its diagnostics", () => {
+  const acc = make();
+  acc.add({ name: "up", value: 0 });
+  const first = new Error("cannot reach hunter2.example");
+  acc.fail(first, "url");
+  acc.fail(new Error("second"));
+  acc.close();
+  acc.fail(new Error("late"));
+  assertEquals(acc.failed, true);
+  assertEquals(acc.failure, first);
+  assertEquals(acc.samples.map((s) => [s.name, s.value]), [["db.up", 0]]);
+  assertEquals(acc.errors, [
+    { source: "db", item: "url", message: "cannot reach ***.example" },
+    { source: "db", item: undefined, message: "second" },
+  ]);
+});

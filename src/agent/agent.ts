@@ -486,8 +486,9 @@ export class Agent {
     this.#last.set(result.source, served.samples);
     const { rejected } = this.#pipeline.write(result.source, served.samples);
     runner.setServing(served.serving, served.samples.length - rejected.length);
-    // Only fresh samples feed the aggregation windows: stale or borrowed values would count twice.
-    if (!result.failed) this.aggregation.feed(result.samples);
+    // Only fresh samples feed the aggregation windows (a failed run's diagnostics, such as
+    // `up = 0`, are fresh too): stale or borrowed values would count twice.
+    this.aggregation.feed(result.samples);
     for (const r of rejected) {
       this.#rejected++;
       result.errors.push({
@@ -659,6 +660,7 @@ export class Agent {
       this.#log.warn("shutdown budget used up; abandoning what is left", { budget_ms: budget });
     }
     this.#log.info("agent stopped", { ms: Math.round(clock.monotonic() - t0) });
+    this.#log.flush(true); // the counts of repeats still inside their window
   }
 }
 

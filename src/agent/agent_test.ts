@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { assert, assertEquals, assertMatch, assertRejects, waitFor } from "../../tests/assert.ts";
 import {
+  type Clock,
   ConnectError,
   createLogger,
+  FakeClock,
   type Logger,
   Redactor,
   type Source,
@@ -93,7 +95,7 @@ function makeDoc(sources: unknown[], extra: Record<string, unknown> = {}): Docum
   });
 }
 
-function makeAgent(doc: Document, lines: string[] = []): Agent {
+function makeAgent(doc: Document, lines: string[] = [], clock: Clock = systemClock): Agent {
   const redactor = new Redactor();
   const logger: Logger = createLogger({ level: "debug", write: (l) => lines.push(l), redactor });
   return new Agent({
@@ -101,7 +103,7 @@ function makeAgent(doc: Document, lines: string[] = []): Agent {
     kinds: [testKind as unknown as SourceKind],
     platform,
     logger,
-    clock: systemClock,
+    clock,
     redactor,
   });
 }
@@ -213,28 +215,39 @@ Deno.test("agent start fails with ConnectError when the metrics port is taken", 
 });
 
 Deno.test("agent status ranks sources by time and flags overruns", async () => {
-  const agent = makeAgent(makeDoc([
-    { name: "stuck", type: "test", mode: "ignore_abort", interval: "40ms", timeout: "20ms" },
-    { name: "slow", type: "test", mode: "hang", interval: "40ms", timeout: "40ms" },
-    { name: "quick", type: "test", mode: "ok", interval: "40ms" },
-  ]));
+  // Fake time: durations, timeouts and ticks are exact, whatever the load on the machine.
+  const clock = new FakeClock(1_000_000);
+  const agent = makeAgent(
+    makeDoc([
+      { name: "stuck", type: "test", mode: "ignore_abort", interval: "1s", timeout: "500ms" },
+      { name: "slow", type: "test", mode: "hang", interval: "1s", timeout: "800ms" },
+      { name: "quick", type: "test", mode: "ok", interval: "1s" },
+    ]),
+    [],
+    clock,
+  );
   await agent.start();
   try {
-    await waitFor(
-      () =>
-        agent.status().sources.every((s) => s.collections >= 1) &&
-        agent.status().sources[0].overruns >= 2,
-      "runs",
-    );
-    const b = agent.status().bottlenecks;
-    assertEquals(b.map((x) => x.source), ["slow", "stuck", "quick"]);
+    await clock.advance(2_000); // runs due at 0, 1000 and 2000
+    const st = agent.status();
+    assertEquals(st.sources.map((s) => [s.name, s.collections, s.overruns]), [
+      ["stuck", 1, 2],
+      ["slow", 2, 0], // the third run is still waiting for its 800 ms timeout
+      ["quick", 3, 0],
+    ]);
+    const b = st.bottlenecks;
+    assertEquals(b.map((x) => [x.source, x.avg_duration_ms]), [
+      ["slow", 800],
+      ["stuck", 500],
+      ["quick", 0],
+    ]);
     assertMatch(b[0].hint ?? "", /takes more than half of its interval/);
-    assertMatch(b[1].hint ?? "", /^overran its 40 ms interval \d+ time\(s\)/);
+    assertMatch(b[1].hint ?? "", /^overran its 1000 ms interval 2 time\(s\)/);
     assertEquals(b[2].hint, undefined);
-    // The stuck source ran once: later ticks found it still busy and were skipped.
-    assertEquals(agent.status().sources[0].collections, 1);
   } finally {
-    await agent.stop();
+    const stopped = agent.stop();
+    await clock.advance(10_000);
+    await stopped;
     await agent.stop();
   }
   assertEquals(agent.ready, false);

@@ -22,6 +22,6 @@ export function loadDocument(
     embedded,
     schema: buildDocumentSchema(kinds) as never,
     platform,
-    check: (doc) => checkDocument(doc, kinds),
+    check: (doc, view) => checkDocument(doc, kinds, view),
   });
 }

@@ -93,6 +93,8 @@ export class SelfMonitor {
       this.#maxLag = Math.max(this.#maxLag, lag);
       this.#lateSum += lag;
       this.#spanSum += this.#lagInterval + lag;
+      // The logger has no timer: the counts of repeats whose window ended are written from here.
+      this.#o.logger.flush();
       if (this.#running) this.#probeLag();
     }, this.#lagInterval);
   }

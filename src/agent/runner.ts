@@ -25,7 +25,11 @@ export interface CollectionResult {
   errors: ItemError[];
   durationMs: number;
   timedOut: boolean;
-  /** No samples and at least one error, or a timeout. */
+  /**
+   * Failed as a whole: the source called `Accumulator.fail`, the run timed
+   * out, or it reported errors and no sample. Its samples are then diagnostics
+   * (`up = 0`), exported but not kept as last good values.
+   */
   failed: boolean;
   /** The source was not called: its circuit breaker is open. */
   skipped?: boolean;
@@ -36,10 +40,10 @@ export interface CollectionResult {
 /** The state of a source as shown in `/status`. */
 export type SourceState = "pending" | "ok" | "partial" | "failed" | "stopped";
 
-/** The last good collection of a source, kept for `last_value` and fallbacks. */
+/** The last good values of one metric of a source, kept for `last_value` and fallbacks. */
 export interface LastGood {
   samples: Sample[];
-  /** Unix ms of the collection. */
+  /** Unix ms of the collection that reported them. */
   at: number;
 }
 
@@ -75,6 +79,48 @@ export interface SourceStatus {
   serving?: string;
   /** Values of the last good collection's first samples, for the status page's chart. */
   recent_values?: { name: string; values: number[] }[];
+  /** What happened over the last {@linkcode RECENT} intervals (the bottleneck report reads this). */
+  recent: RecentActivity;
+}
+
+/** Counts over a recent window, so that one old incident does not stay a problem forever. */
+export interface RecentActivity {
+  window_ms: number;
+  runs: number;
+  overruns: number;
+  timeouts: number;
+  dropped_samples: number;
+  /** From the source's `details().pool` counters, when it has a pool: their change over the window. */
+  pool?: { acquires: number; acquire_wait_ms: number; acquire_timeouts: number };
+}
+
+/** One event of the recent window. */
+interface Mark {
+  at: number;
+  run?: boolean;
+  timedOut?: boolean;
+  overruns?: number;
+  dropped?: number;
+  pool?: PoolCounters;
+}
+
+interface PoolCounters {
+  acquires: number;
+  acquire_wait_ms: number;
+  acquire_timeouts: number;
+}
+
+/** The cumulative pool counters in `details().pool`, when there are. */
+function poolCounters(details: Record<string, unknown> | undefined): PoolCounters | undefined {
+  const pool = details?.pool as Record<string, unknown> | undefined;
+  if (!pool || typeof pool !== "object") return undefined;
+  const n = (k: string) => (typeof pool[k] === "number" ? pool[k] as number : 0);
+  if (typeof pool.acquires !== "number") return undefined;
+  return {
+    acquires: n("acquires"),
+    acquire_wait_ms: n("acquire_wait_ms_total"),
+    acquire_timeouts: n("acquire_timeouts"),
+  };
 }
 
 const RECENT = 30;
@@ -102,9 +148,15 @@ export class SourceRunner {
   #status: SourceStatus;
   /** Owned here so that a runner kept across a reload keeps its breaker. */
   readonly breaker?: CircuitBreaker;
-  #lastGood?: LastGood;
+  /** Per metric name: a partial run keeps the values of metrics it did not report. */
+  #lastGood = new Map<string, LastGood>();
   #knownSeries = new Set<string>();
   #charted = new Map<string, number[]>();
+  /** Events of the last RECENT intervals, oldest first. */
+  #marks: Mark[] = [];
+  /** The samples of the last failed run (`up = 0`), repeated while the breaker keeps the source uncalled. */
+  #diagnostics: Sample[] = [];
+  #lastPool?: PoolCounters;
 
   constructor(
     config: ResolvedSource,
@@ -134,6 +186,13 @@ export class SourceRunner {
       skipped_open: 0,
       dropped_samples: 0,
       series: 0,
+      recent: {
+        window_ms: RECENT * config.interval,
+        runs: 0,
+        overruns: 0,
+        timeouts: 0,
+        dropped_samples: 0,
+      },
     };
     const b = config.breaker;
     if (b && b.enabled) {
@@ -165,15 +224,22 @@ export class SourceRunner {
     else this.#log.info("circuit breaker half-open: next run is a probe", fields);
   }
 
-  /** The last good collection (fresh or not); undefined before the first. */
-  get lastGood(): LastGood | undefined {
+  /** The diagnostic samples of the last failed run; empty after a good one. */
+  get diagnostics(): readonly Sample[] {
+    return this.#diagnostics;
+  }
+
+  /** The last good values per metric name (fresh or not); empty before the first good run. */
+  get lastGood(): ReadonlyMap<string, LastGood> {
     return this.#lastGood;
   }
 
   /** Forgets the last good values and known series (memory hard limit). */
   dropState(): number {
-    const n = (this.#lastGood?.samples.length ?? 0) + this.#knownSeries.size;
-    this.#lastGood = undefined;
+    let n = this.#knownSeries.size + this.#diagnostics.length;
+    this.#diagnostics = [];
+    for (const g of this.#lastGood.values()) n += g.samples.length;
+    this.#lastGood = new Map();
     this.#knownSeries.clear();
     this.#charted.clear();
     return n;
@@ -188,6 +254,7 @@ export class SourceRunner {
   /** A snapshot of the status. */
   status(): SourceStatus {
     const status = structuredClone(this.#status);
+    status.recent = this.#recent();
     if (this.breaker) status.breaker = this.breaker.snapshot();
     if (this.#charted.size > 0) {
       status.recent_values = [...this.#charted].map(([name, values]) => ({
@@ -218,9 +285,67 @@ export class SourceRunner {
     return p;
   }
 
+  #mark(m: Omit<Mark, "at">): void {
+    this.#marks.push({ at: this.#clock.now(), ...m });
+    this.#prune();
+  }
+
+  #prune(): void {
+    const from = this.#clock.now() - RECENT * this.config.interval;
+    let i = 0;
+    while (i < this.#marks.length && this.#marks[i].at < from) i++;
+    if (i > 0) this.#marks.splice(0, i);
+  }
+
+  #recent(): RecentActivity {
+    this.#prune();
+    const r: RecentActivity = {
+      window_ms: RECENT * this.config.interval,
+      runs: 0,
+      overruns: 0,
+      timeouts: 0,
+      dropped_samples: 0,
+    };
+    for (const m of this.#marks) {
+      if (m.run) r.runs++;
+      if (m.timedOut) r.timeouts++;
+      r.overruns += m.overruns ?? 0;
+      r.dropped_samples += m.dropped ?? 0;
+      if (m.pool) {
+        r.pool ??= { acquires: 0, acquire_wait_ms: 0, acquire_timeouts: 0 };
+        r.pool.acquires += m.pool.acquires;
+        r.pool.acquire_wait_ms =
+          Math.round((r.pool.acquire_wait_ms + m.pool.acquire_wait_ms) * 100) /
+          100;
+        r.pool.acquire_timeouts += m.pool.acquire_timeouts;
+      }
+    }
+    return r;
+  }
+
+  /** The change of the source's pool counters since the last run. */
+  #poolDelta(): PoolCounters | undefined {
+    if (!this.source.details) return undefined;
+    let now: PoolCounters | undefined;
+    try {
+      now = poolCounters(this.source.details());
+    } catch {
+      return undefined;
+    }
+    if (!now) return undefined;
+    const before = this.#lastPool ?? { acquires: 0, acquire_wait_ms: 0, acquire_timeouts: 0 };
+    this.#lastPool = now;
+    return {
+      acquires: now.acquires - before.acquires,
+      acquire_wait_ms: now.acquire_wait_ms - before.acquire_wait_ms,
+      acquire_timeouts: now.acquire_timeouts - before.acquire_timeouts,
+    };
+  }
+
   /** Counts ticks skipped because a run was still going. */
   noteOverrun(skipped: number): void {
     this.#status.overruns += skipped;
+    this.#mark({ overruns: skipped });
     this.#log.warn("collection overran its interval; tick skipped", {
       skipped,
       interval_ms: this.config.interval,
@@ -249,23 +374,49 @@ export class SourceRunner {
       };
     }
     const result = await this.#collect(signal);
+    // A partial run (some items failed, others reported) is a success for the breaker:
+    // one broken query must not cut off the good ones.
     if (this.breaker) {
       if (result.failed) this.breaker.failure();
       else this.breaker.success();
     }
+    const clean = result.errors.length === 0;
+    result.dropped = (result.dropped ?? 0) +
+      this.#refuseNew(result, opts.refuseNewSeries ?? false, !result.failed);
     if (!result.failed) {
-      result.dropped = (result.dropped ?? 0) +
-        this.#refuseNew(result, opts.refuseNewSeries ?? false);
-      this.#lastGood = { samples: result.samples, at: this.#clock.now() };
+      this.#keepGood(result.samples, clean);
       this.#chart(result.samples);
-    }
+      this.#diagnostics = [];
+    } else this.#diagnostics = result.samples;
     return result;
   }
 
-  /** Under memory pressure, keeps only series the source reported last time. */
-  #refuseNew(result: CollectionResult, refuseNew: boolean): number {
+  /**
+   * Keeps the values of every metric this run reported. After a clean run
+   * (no error) the metrics it did not report are forgotten; after a partial
+   * one they keep their older values, which `last_value` serves as stale.
+   */
+  #keepGood(samples: Sample[], clean: boolean): void {
+    const at = this.#clock.now();
+    const byName = new Map<string, Sample[]>();
+    for (const s of samples) {
+      const list = byName.get(s.name);
+      if (list) list.push(s);
+      else byName.set(s.name, [s]);
+    }
+    if (clean) this.#lastGood = new Map();
+    for (const [name, list] of byName) this.#lastGood.set(name, { samples: list, at });
+  }
+
+  /**
+   * Under memory pressure, keeps only series the source reported before.
+   * Otherwise notes this run's series as known: all of them after a good run,
+   * in addition to the older ones after a failed run (its diagnostics).
+   */
+  #refuseNew(result: CollectionResult, refuseNew: boolean, good: boolean): number {
     if (!refuseNew) {
-      this.#knownSeries = new Set(result.samples.map(keyOf));
+      if (good) this.#knownSeries = new Set(result.samples.map(keyOf));
+      else for (const s of result.samples) this.#knownSeries.add(keyOf(s));
       return 0;
     }
     const kept = result.samples.filter((s) => this.#knownSeries.has(keyOf(s)));
@@ -273,6 +424,7 @@ export class SourceRunner {
     result.samples = kept;
     if (dropped === 0) return 0;
     this.#status.dropped_samples += dropped;
+    this.#mark({ dropped });
     this.#log.warn("new series refused: memory above the soft limit", { dropped });
     result.errors.push({
       source: this.config.name,
@@ -302,19 +454,22 @@ export class SourceRunner {
       maxSamples: this.config.max_series ?? 10_000,
       redact: (t) => this.#redactor.redact(t),
     });
-    const t0 = performance.now();
+    const t0 = this.#clock.monotonic();
     let timedOut = false;
     try {
       if (!this.#started) await this.#start(signal);
       await raceAbort(this.#track(this.source.collect(acc, signal)), signal);
     } catch (err) {
       timedOut = signal.aborted && signal.reason instanceof TimeoutError;
-      acc.addError(timedOut ? signal.reason : err);
+      // A start that failed, a collect that threw or ran out of time: the run failed as a whole.
+      acc.fail(timedOut ? signal.reason : err);
     }
     acc.close();
-    const durationMs = performance.now() - t0;
-    const failed = timedOut || (acc.errors.length > 0 && acc.samples.length === 0);
-    this.#record(acc, durationMs, timedOut, failed);
+    const durationMs = this.#clock.monotonic() - t0;
+    const failed = timedOut || acc.failed || (acc.errors.length > 0 && acc.samples.length === 0);
+    // A source that gave up at its own deadline (just under the run's) timed out too.
+    const ownTimeout = !timedOut && acc.failure instanceof TimeoutError;
+    this.#record(acc, durationMs, timedOut || ownTimeout, failed);
     return {
       source: this.config.name,
       samples: acc.samples,
@@ -361,6 +516,13 @@ export class SourceRunner {
     s.last_errors = acc.errors.slice(0, 10);
     if (timedOut) s.timeouts++;
     if (failed) s.failures++;
+    const pool = this.#poolDelta();
+    this.#mark({
+      run: true,
+      ...(timedOut ? { timedOut } : {}),
+      ...(acc.dropped ? { dropped: acc.dropped } : {}),
+      ...(pool ? { pool } : {}),
+    });
     const prev = s.state;
     s.state = failed ? "failed" : acc.errors.length > 0 ? "partial" : "ok";
     // A source printing garbage must not flood the log: a few lines, then a count.

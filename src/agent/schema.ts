@@ -6,9 +6,12 @@
 import { z } from "zod";
 import { aggregatorSchema, checkAggregators } from "../aggregate/mod.ts";
 import {
+  type CheckView,
   commonSourceFields,
   type ConfigIssue,
+  formatPath,
   splitListen,
+  WHOLE,
   zBreakerFields,
   zBytes,
   zDuration,
@@ -149,10 +152,22 @@ export function resolveSource(
   } as ResolvedSource;
 }
 
-/** Cross-component checks: duplicate names, ports, inputs that match nothing. */
-export function checkDocument(doc: Document, kinds: readonly SourceKind[]): ConfigIssue[] {
+/**
+ * Cross-component checks: duplicate names, ports, inputs that match nothing.
+ * On a document salvaged from an invalid one (`view`), a check that would rest
+ * on a value the user did not write validly (a default standing in for a
+ * misspelt or rejected key, an item that was left out) is skipped, so that no
+ * error is made up; it runs once those errors are fixed.
+ */
+export function checkDocument(
+  doc: Document,
+  kinds: readonly SourceKind[],
+  view: CheckView = WHOLE,
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const cm = doc.custom_metrics;
+  const CM = ["custom_metrics"];
+  const allSources = view.complete([...CM, "sources"]);
   const names = new Map<string, number>();
   cm.sources.forEach((s, i) => {
     const base = ["custom_metrics", "sources", i];
@@ -160,9 +175,9 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
     if (first !== undefined) {
       issues.push({
         path: [...base, "name"],
-        message: `duplicate source name ${
-          JSON.stringify(s.name)
-        } (first used by sources[${first}])`,
+        message: `duplicate source name ${JSON.stringify(s.name)} (first used by sources[${
+          view.original([...CM, "sources", first])[2]
+        }])`,
       });
     } else names.set(s.name, i);
     if (s.name === "sextant") {
@@ -181,6 +196,8 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
       const target = cm.sources.find((o) => o.name === s.fallback);
       const problem = s.fallback === s.name
         ? "a source cannot be its own fallback"
+        : !target && !allSources
+        ? undefined
         : !target
         ? `fallback ${JSON.stringify(s.fallback)} is not a configured source`
         : target.fallback !== undefined
@@ -192,6 +209,8 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
         : undefined;
       if (problem) issues.push({ path: [...base, "fallback"], message: problem });
     }
+    // A kind's checks read the whole source; one that lost a key waits for its fix.
+    if (!view.complete(base)) return;
     const kind = kinds.find((k) => k.type === s.type);
     const resolved = resolveSource(s as SourceTable, cm.agent);
     for (const p of kind?.check?.(resolved as never) ?? []) {
@@ -203,14 +222,19 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
   const exporters = cm.exporters ?? DEFAULT_EXPORTERS;
   exporters.forEach((e, i) => {
     if (e.type !== "prometheus") return;
+    const at = cm.exporters ? [...CM, "exporters", i, "listen"] : [...CM, "exporters"];
+    if (!view.known(at)) return;
     const path = cm.exporters ? ["custom_metrics", "exporters", i, "listen"] : ["custom_metrics"];
     const what = cm.exporters
-      ? `custom_metrics.exporters[${i}].listen`
+      ? formatPath(view.original([...CM, "exporters", i, "listen"]))
       : `the default Prometheus exporter (${e.listen})`;
     listeners.push({ path, listen: e.listen, what });
   });
   // Last, so that a clash with an implicit default exporter is reported at the key the user wrote.
-  if (cm.admin.enabled) {
+  if (
+    cm.admin.enabled && view.known([...CM, "admin", "enabled"]) &&
+    view.known([...CM, "admin", "listen"])
+  ) {
     listeners.push({
       path: ["custom_metrics", "admin", "listen"],
       listen: cm.admin.listen,
@@ -230,6 +254,7 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
   }
   const exporterNames = new Set<string>();
   (cm.exporters ?? []).forEach((e, i) => {
+    if (!view.known(["custom_metrics", "exporters", i, "name"])) return;
     const name = e.name ?? e.type;
     if (exporterNames.has(name)) {
       issues.push({
@@ -240,17 +265,33 @@ export function checkDocument(doc: Document, kinds: readonly SourceKind[]): Conf
     exporterNames.add(name);
   });
 
-  issues.push(...checkAggregators(cm.aggregators, {
+  const aggregatorIssues = checkAggregators(cm.aggregators, {
     window: cm.aggregation_window,
-    sources: cm.sources.map((s) => {
-      const metrics = knownMetrics(s as SourceTable);
+    sources: cm.sources.map((s, i) => {
+      // A source that lost a key may emit more than what is left of it says.
+      const metrics = view.complete([...CM, "sources", i])
+        ? knownMetrics(s as SourceTable)
+        : undefined;
       return {
         name: s.name,
-        interval: resolveSource(s as SourceTable, cm.agent).interval,
+        // An interval that is not known cannot be too long for any window.
+        interval: view.known([...CM, "sources", i, "interval"]) &&
+            (s.interval !== undefined || view.known([...CM, "agent", "default_interval"]))
+          ? resolveSource(s as SourceTable, cm.agent).interval
+          : 0,
         ...(metrics ? { metrics } : {}),
       };
     }),
-  }));
+  });
+  const windowKnown = view.known([...CM, "aggregation_window"]);
+  for (const issue of aggregatorIssues) {
+    const i = issue.path[2] as number;
+    const rule = [...CM, "aggregators", i];
+    // "Matches no source" is not known while a source was left out.
+    if (issue.severity === "warning" && !allSources) continue;
+    if (!view.complete(rule) || (cm.aggregators[i]?.window === undefined && !windowKnown)) continue;
+    issues.push(issue);
+  }
   return issues;
 }
 

@@ -80,6 +80,10 @@ Deno.test("cli run reloads on file changes, SIGHUP and POST /reload while sample
     const steady = async () => (await status()).sources.find((s) => s.name === "steady")!;
     const scrape = async () => await (await fetch(metrics)).text();
     await waitFor(async () => (await scrape()).includes("steady_value 7"), "first samples");
+    // A runner logs "source started" once, at its first run: a rebuilt one would log it again.
+    const starts = (name: string) =>
+      a.err.filter((l) => l.includes("source started") && l.includes(`source.${name}`)).length;
+    await waitFor(() => starts("steady") === 1, "steady's start");
 
     // 1. A new file in conf.d adds a source; the unchanged one keeps its runner.
     const before = (await steady()).collections;
@@ -90,7 +94,9 @@ Deno.test("cli run reloads on file changes, SIGHUP and POST /reload while sample
     }, "the file reload");
     assertEquals(added.config.last_reload!.trigger, "file");
     assertEquals(added.config.last_reload!.changes!.unchanged, ["steady"]);
-    assert((await steady()).collections >= before, "the unchanged source's runner was replaced");
+    // Its count goes on from where it was (a new runner would start at 0), and it started once.
+    await waitFor(async () => (await steady()).collections > before, "steady collects on");
+    assertEquals(starts("steady"), 1, "the unchanged source's runner was replaced");
     await waitFor(async () => (await scrape()).includes("added_value 3"), "the added source");
 
     // 2. A changed source is rebuilt with its new config.
@@ -143,6 +149,25 @@ Deno.test("cli run reloads on file changes, SIGHUP and POST /reload while sample
       async () => (await steady()).collections > collections,
       "steady keeps collecting",
     );
+
+    // 6. A secret file read with ${file:...} (outside every config directory) is watched too.
+    await Deno.mkdir(`${dir}/secrets`);
+    await Deno.writeTextFile(`${dir}/secrets/num.txt`, "4711\n");
+    await Deno.writeTextFile(
+      `${dir}/conf.d/secret.toml`,
+      EXTRA(0).replace('"echo 0"', `"echo \${file:${dir}/secrets/num.txt}"`),
+    );
+    await waitFor(async () => (await scrape()).includes("added_value 4711"), "the secret's value");
+    const reloads = (await status()).config.reloads.success;
+    await Deno.writeTextFile(`${dir}/secrets/num.txt`, "4712\n");
+    await waitFor(async () => (await scrape()).includes("added_value 4712"), "the new secret");
+    const last = await status();
+    assertEquals([last.config.reloads.success, last.config.last_reload!.trigger], [
+      reloads + 1,
+      "file",
+    ]);
+    assertEquals(last.config.last_reload!.changes!.changed, ["added"]);
+    assertEquals(starts("steady"), 1, "steady's runner survived every reload");
   } catch (err) {
     console.error(a.err.join("\n"));
     throw err;
@@ -238,10 +263,12 @@ Deno.test("cli run reloads around a plugin source: unchanged keeps its daemon, c
       JSON.stringify(PLUGINS_DIR)
     }]\n\n[custom_metrics.agent]`,
   );
+  // Intervals (and so timeouts) leave a loaded machine time to start the daemon; without the
+  // breaker, a start that still timed out is retried after the host's backoff, not 30 s later.
   const plugin = (interval: string) =>
-    `\n[[custom_metrics.sources]]\nname = "counter"\ntype = "plugin"\nplugin = "counter_daemon"\ninterval = "${interval}"\n`;
+    `\n[[custom_metrics.sources]]\nname = "counter"\ntype = "plugin"\nplugin = "counter_daemon"\ninterval = "${interval}"\nbreaker = { enabled = false }\n`;
   await Deno.writeTextFile(`${dir}/steady.txt`, "7\n");
-  await Deno.writeTextFile(`${dir}/main.toml`, base + plugin("100ms"));
+  await Deno.writeTextFile(`${dir}/main.toml`, base + plugin("400ms"));
   const stop = new AbortController();
   const a = io(stop.signal);
   const running = main(["run", "-c", `${dir}/main.toml`], a.cli);
@@ -266,7 +293,7 @@ Deno.test("cli run reloads around a plugin source: unchanged keeps its daemon, c
     const pid = value(first, "counter_pid");
 
     // Another source changes: the daemon keeps running and counting.
-    await Deno.writeTextFile(`${dir}/main.toml`, base.replace('"1m"', '"2m"') + plugin("100ms"));
+    await Deno.writeTextFile(`${dir}/main.toml`, base.replace('"1m"', '"2m"') + plugin("400ms"));
     const kept = await reload();
     assert(kept.unchanged.includes("counter"), JSON.stringify(kept));
     const before = value(await scrape(), "counter_requests_total");
@@ -277,7 +304,7 @@ Deno.test("cli run reloads around a plugin source: unchanged keeps its daemon, c
     assertEquals(value(later, "counter_pid"), pid);
 
     // The plugin source changes: a new daemon starts from 1.
-    await Deno.writeTextFile(`${dir}/main.toml`, base + plugin("150ms"));
+    await Deno.writeTextFile(`${dir}/main.toml`, base + plugin("500ms"));
     assertEquals((await reload()).changed, ["counter"]);
     await waitFor(async () => {
       const t = await scrape();

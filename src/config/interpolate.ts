@@ -20,15 +20,33 @@ export interface InterpolationEnv {
 /** One `${...}` or `$$` inside a string. */
 type Part =
   | { kind: "text"; text: string }
-  | { kind: "var"; name: string; op?: ":-" | ":?"; arg: string; raw: string }
+  | { kind: "var"; name: string; op?: ":-" | ":?"; arg: string; raw: string; inner?: Part[] }
   | { kind: "file"; path: string; raw: string };
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** How deep references may nest in defaults (`${A:-${B:-${C}}}` is 3). */
+export const MAX_NESTING = 8;
 /** A file secret larger than this is refused (it is surely the wrong file). */
 const MAX_FILE_BYTES = 64 * 1024;
 
-/** Splits a string into text and references; an error message when a `${` is malformed. */
-export function parseTemplate(s: string): Part[] | { error: string } {
+/** The index of the `}` closing the `${` at `open`, skipping nested `${...}` and `$$`; -1 if none. */
+function closingBrace(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === "$" && (s[i + 1] === "$" || s[i + 1] === "{")) {
+      if (s[i + 1] === "{") depth++;
+      i++;
+    } else if (s[i] === "}" && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * Splits a string into text and references; an error message when a `${` is
+ * malformed. A default (`${A:-...}`) may hold references itself, nested at most
+ * {@linkcode MAX_NESTING} deep; they are parsed when the default is used.
+ */
+export function parseTemplate(s: string, depth = 1): Part[] | { error: string } {
   const parts: Part[] = [];
   let text = "";
   let i = 0;
@@ -50,7 +68,7 @@ export function parseTemplate(s: string): Part[] | { error: string } {
       i = at + 1;
       continue;
     }
-    const close = s.indexOf("}", at + 2);
+    const close = closingBrace(s, at);
     if (close === -1) {
       return {
         error: `unterminated ${JSON.stringify(s.slice(at, at + 40))}; write $$ for a literal $`,
@@ -74,13 +92,18 @@ export function parseTemplate(s: string): Part[] | { error: string } {
           `\${VAR:?message} or \${file:/path} (write $$ for a literal $)`,
       };
     }
-    parts.push({
-      kind: "var",
-      name: m[1],
-      op: m[2] as ":-" | ":?" | undefined,
-      arg: m[3] ?? "",
-      raw,
-    });
+    const op = m[2] as ":-" | ":?" | undefined;
+    const arg = m[3] ?? "";
+    if (op === ":-" && arg.includes("${")) {
+      if (depth >= MAX_NESTING) {
+        return { error: `${JSON.stringify(raw)}: references nest deeper than ${MAX_NESTING}` };
+      }
+      const inner = parseTemplate(arg, depth + 1);
+      if ("error" in inner) return inner;
+      parts.push({ kind: "var", name: m[1], op, arg, raw, inner });
+      continue;
+    }
+    parts.push({ kind: "var", name: m[1], op, arg, raw });
   }
   if (text) parts.push({ kind: "text", text });
   return parts;
@@ -92,6 +115,10 @@ export interface Interpolated {
   errors: ConfigError[];
   /** Substituted values from the environment or files, unless their variable is public. */
   secrets: string[];
+  /** Absolute paths of the `${file:...}` references, read or not (a reload watches them). */
+  files: string[];
+  /** Paths (in the layer) of the strings that could not be interpolated. */
+  failed: Path[];
 }
 
 /**
@@ -105,8 +132,9 @@ export async function interpolateLayer(
 ): Promise<Interpolated> {
   const errors: ConfigError[] = [];
   const secrets: string[] = [];
+  const failed: Path[] = [];
   const fail = (path: Path, message: string) =>
-    errors.push(
+    failed.push(path) && errors.push(
       new ConfigError(
         { file: layer.file, ...layer.positions.nearest(path), path: formatPath(path) },
         message,
@@ -127,9 +155,13 @@ export async function interpolateLayer(
   visitStrings(layer.doc, (s) => {
     if (!s.includes("${file:")) return;
     const parts = parse(s);
-    if (Array.isArray(parts)) {
-      for (const p of parts) if (p.kind === "file") refs.push(fileOf(p.path));
-    }
+    const collect = (list: Part[]): void => {
+      for (const p of list) {
+        if (p.kind === "file") refs.push(fileOf(p.path));
+        else if (p.kind === "var" && p.inner) collect(p.inner);
+      }
+    };
+    if (Array.isArray(parts)) collect(parts);
   });
   for (const file of new Set(refs)) {
     try {
@@ -152,6 +184,9 @@ export async function interpolateLayer(
       fail(path, parts.error);
       return s;
     }
+    return expand(parts, path);
+  };
+  const expand = (parts: Part[], path: Path): string => {
     let out = "";
     for (const p of parts) {
       if (p.kind === "text") out += p.text;
@@ -167,7 +202,7 @@ export async function interpolateLayer(
         const value = env.env(p.name);
         if (value === undefined || (p.op && value === "")) {
           if (p.op === ":-") {
-            out += p.arg;
+            out += p.inner ? expand(p.inner, path) : p.arg;
             continue;
           }
           const what = value === undefined ? "is not set" : "is empty";
@@ -199,7 +234,7 @@ export async function interpolateLayer(
   };
 
   const doc = walk(layer.doc, []) as Record<string, unknown>;
-  return { layer: { ...layer, doc }, errors, secrets };
+  return { layer: { ...layer, doc }, errors, secrets, files: [...files.keys()], failed };
 }
 
 /** Calls `fn` with every string value below `value`. */

@@ -95,3 +95,76 @@ Deno.test("parseTemplate keeps a lone $ and SQL placeholders literal", () => {
   ]);
   assertEquals(parseTemplate("${file:}"), { error: '${file:}: expected a path after "file:"' });
 });
+
+Deno.test("interpolation expands references nested in defaults", async () => {
+  const url = "https://${A:-${B:-${C:-fallback.example}}}/x";
+  const load = (env: Record<string, string>) =>
+    loadFiles({ "a.toml": "[custom_metrics]\n" + HTTP(url) }, { env });
+  const urlOf = (r: Awaited<ReturnType<typeof load>>) =>
+    (r.config?.custom_metrics.sources[0] as { url: string } | undefined)?.url;
+  assertEquals(urlOf(await load({ A: "a.example" })), "https://a.example/x");
+  assertEquals(urlOf(await load({ B: "b.example" })), "https://b.example/x");
+  const c = await load({ C: "c.example" });
+  assertEquals([urlOf(c), c.secrets], ["https://c.example/x", ["c.example"]]);
+  assertEquals(urlOf(await load({})), "https://fallback.example/x");
+  const unset = await loadFiles({ "a.toml": "[custom_metrics]\n" + HTTP("https://${A:-${B}}/") });
+  assertEquals(unset.messages, [
+    "a.toml:5:1: custom_metrics.sources[0].url: environment variable B is not set (use ${B:-default} for a default)",
+  ]);
+  const deep = "${A:-".repeat(9) + "x" + "}".repeat(9);
+  const tooDeep = await loadFiles({ "a.toml": "[custom_metrics]\n" + HTTP(deep) });
+  assertEquals(tooDeep.messages.length, 1);
+  assertStringIncludes(
+    tooDeep.messages[0],
+    'a.toml:5:1: custom_metrics.sources[0].url: "${A:-${A:-',
+  );
+  assertStringIncludes(tooDeep.messages[0], "references nest deeper than 8");
+  assertEquals(parseTemplate("${A:-${B}"), {
+    error: 'unterminated "${A:-${B}"; write $$ for a literal $',
+  });
+});
+
+Deno.test("interpolation reads a secret file named in a nested default", async () => {
+  const r = await loadFiles({
+    "a.toml": "[custom_metrics]\n" +
+      HTTP("https://h/", 'headers = { A = "${TOK:-${file:tok.txt}}" }\n'),
+    "tok.txt": "from-file-4711\n",
+  }, { load: ["a.toml"] });
+  assertEquals(r.messages, []);
+  assertEquals(
+    (r.config!.custom_metrics.sources[0] as { headers: Record<string, string> }).headers.A,
+    "from-file-4711",
+  );
+  assertEquals(r.secrets, ["from-file-4711"]);
+});
+
+// An aggregator whose percentile is a string: "expected a number, found string ...".
+const AGG = (p: string) =>
+  `[[custom_metrics.aggregators]]\nsource = "x"\ntype = "sma"\nwindow = "5m"\npercentiles = ["${p}"]\n`;
+
+Deno.test("interpolation masks a whole interpolated value quoted in an error, URLs too", async () => {
+  const r = await loadFiles({ "a.toml": "[custom_metrics]\n" + AGG("${CONN}") }, {
+    env: { CONN: "leakFour://u:pw4444@h/db" },
+  });
+  assertEquals(r.messages.length, 1, r.messages.join("\n"));
+  assertStringIncludes(r.messages[0], 'found string "***"');
+  for (const part of ["leakFour", "pw4444", "u:", "h/db"]) {
+    assert(!r.messages[0].includes(part), r.messages[0]);
+  }
+  const long = await loadFiles({ "a.toml": "[custom_metrics]\n" + AGG("x${CONN}") }, {
+    env: { CONN: "ftp://" + "s".repeat(80) },
+  });
+  assert(!long.messages[0].includes("sss"), long.messages[0]);
+});
+
+Deno.test("interpolation hands the secret files it read, or tried to, to the reload watch", async () => {
+  const r = await loadFiles({
+    "a.toml": "[custom_metrics]\n" +
+      HTTP("https://h/", 'headers = { A = "${file:s/tok.txt}", B = "${file:/nonexistent/x}" }\n'),
+    "s/tok.txt": "tok-4711\n",
+  }, { load: ["a.toml"] });
+  assertEquals(
+    r.watch.files.sort(),
+    [`${r.dir}/a.toml`, `${r.dir}/s/tok.txt`, "/nonexistent/x"].sort(),
+  );
+});

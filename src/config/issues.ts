@@ -33,6 +33,8 @@ interface Ctx {
   schema: z.ZodType;
   data: unknown;
   out: (Problem & { missing?: string; suggested?: string })[];
+  /** Masks secrets (interpolated values) in a found string before anything else touches it. */
+  mask: (s: string) => string;
 }
 
 const q = (s: unknown) => JSON.stringify(s);
@@ -46,8 +48,9 @@ export function describeIssues(
   issues: readonly Issue[],
   schema: z.ZodType,
   data: unknown,
+  mask: (s: string) => string = (s) => s,
 ): Problem[] {
-  const ctx: Ctx = { schema, data, out: [] };
+  const ctx: Ctx = { schema, data, out: [], mask };
   for (const issue of issues) convert(issue, [], ctx);
   // `nmae` → "did you mean name?" already explains the missing `name`.
   const suggested = new Set(
@@ -88,12 +91,18 @@ function convert(iss: Issue, prefix: Path, ctx: Ctx): void {
     union(iss, path, value, ctx);
     return;
   }
-  ctx.out.push({ path, at: path, message: message(iss, value, path, own) });
+  ctx.out.push({ path, at: path, message: message(iss, value, path, own, ctx.mask) });
 }
 
 /** The message of a single-value issue. */
-function message(iss: Issue, value: unknown, path: Path, own: string | undefined): string {
-  const found = describe(value, path);
+function message(
+  iss: Issue,
+  value: unknown,
+  path: Path,
+  own: string | undefined,
+  mask: (s: string) => string,
+): string {
+  const found = describe(value, path, mask);
   if (own !== undefined) {
     // Components may write just what they expect; the user also needs what they wrote.
     const scalar = ["string", "number", "boolean"].includes(typeof value);
@@ -124,7 +133,7 @@ function message(iss: Issue, value: unknown, path: Path, own: string | undefined
         ? ""
         : sub.message !== DEFAULT_MESSAGE
         ? sub.message
-        : message(sub, key, [], undefined);
+        : message(sub, key, [], undefined, mask);
       return `invalid key ${q(key)}${detail ? `: ${detail}` : ""}`;
     }
     default:
@@ -173,7 +182,7 @@ function union(
     return;
   }
   if (own !== undefined) {
-    ctx.out.push({ path, at: path, message: message(iss, value, path, own) });
+    ctx.out.push({ path, at: path, message: message(iss, value, path, own, ctx.mask) });
     return;
   }
   const alternatives = [...new Set(iss.errors.flatMap((b) => rootExpectations(b) ?? []))];
@@ -222,7 +231,7 @@ function discriminator(
     text = `unknown ${noun ? `${noun} ` : ""}${disc} ${q(tag.value)}` +
       `${suggestion ? ` (did you mean ${q(suggestion)}?)` : ""}; ${expected}`;
   } else {
-    text = `${expected}, found ${describe(tag.value, at)}`;
+    text = `${expected}, found ${describe(tag.value, at, ctx.mask)}`;
   }
   ctx.out.push({ path: at, at, message: own ?? text });
 }
@@ -327,13 +336,17 @@ function isSecretPath(path: Path): boolean {
   return keys.length > 0 && isSecretKey(keys[keys.length - 1], keys[keys.length - 2]);
 }
 
-/** How a found value is shown: its type and, unless it is a secret, the value. */
-export function describe(value: unknown, path: Path): string {
+/**
+ * How a found value is shown: its type and, unless it is a secret, the value.
+ * `mask` hides interpolated secrets first: a URL's own masking or the cut to 60
+ * characters would otherwise change the text so that a secret no longer matches.
+ */
+export function describe(value: unknown, path: Path, mask?: (s: string) => string): string {
   const hidden = isSecretPath(path);
   if (typeof value === "string") {
     if (hidden) return "a string (value hidden)";
     // Mask first: cutting the text short could cut off what marks a credential (the '@').
-    const masked = [...redactCredentials(value)];
+    const masked = [...redactCredentials(mask ? mask(value) : value)];
     const shown = masked.length > 60 ? masked.slice(0, 57).join("") + "..." : masked.join("");
     return `string ${q(shown)}`;
   }

@@ -11,8 +11,9 @@ import { DEFAULT_MESSAGE, describeIssues } from "./issues.ts";
 import { composeFile, LOADER_KEYS } from "./compose.ts";
 import { interpolateLayer } from "./interpolate.ts";
 import { type Layer, parseLayer } from "./layer.ts";
-import { Locator, mergeLayers } from "./merge.ts";
+import { Locator, mergedPaths, mergeLayers } from "./merge.ts";
 import { formatPath } from "./path.ts";
+import { type CheckView, salvage, WHOLE } from "./salvage.ts";
 import type { Path } from "./positions.ts";
 
 /** A problem found by a cross-field check. */
@@ -33,8 +34,12 @@ export interface LoadOptions<T> {
   /** Schema of the whole document. */
   schema: z.ZodType<T>;
   platform: Pick<Platform, "readFile" | "readTextFile" | "readDir" | "stat" | "cwd" | "env">;
-  /** Cross-field checks, run only when the schema passed; paths are document paths. */
-  check?: (config: T) => ConfigIssue[];
+  /**
+   * Cross-field checks; paths are document paths. When the schema failed, they
+   * run on the parts that validated (see {@linkcode CheckView}), so that one
+   * run reports every error.
+   */
+  check?: (config: T, view: CheckView) => ConfigIssue[];
 }
 
 /** What {@linkcode loadConfig} found. */
@@ -48,7 +53,7 @@ export interface LoadResult<T> {
   warnings: ConfigError[];
   /** Files actually read, includes and bases too (an embedded default is not a file). */
   files: string[];
-  /** Absolute paths to watch for reload: every file read, and every directory a glob read. */
+  /** Absolute paths to watch for reload: every file read (secret files too), and every directory a glob read. */
   watch: { files: string[]; dirs: string[] };
   /** Values interpolated from the environment or files: secrets to register with the redactor. */
   secrets: string[];
@@ -104,6 +109,7 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
 
   const secrets: string[] = [];
   const accepted: Layer[] = [];
+  const failed: { layer: number; path: Path }[] = [];
   const pub = new Set(publicEnv);
   for (const layer of layers) {
     const r = await interpolateLayer(
@@ -113,6 +119,8 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
     );
     errors.push(...r.errors);
     secrets.push(...r.secrets);
+    watchFiles.push(...r.files);
+    for (const path of r.failed) failed.push({ layer: accepted.length, path });
     accepted.push(r.layer);
   }
   const merged = mergeLayers(accepted);
@@ -137,17 +145,30 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
     if (!parsed) {
       const first = sources[0] ?? "<config>";
       errors.push(new ConfigError({ file: first, line: 1, col: 1, path: "" }, TOO_MANY));
-    } else if (parsed.success) {
-      config = parsed.data;
-      for (const issue of opts.check?.(parsed.data) ?? []) {
-        report(issue.path, issue.path, issue.message, issue.severity === "warning");
-      }
     } else {
+      // A string whose interpolation failed may still validate; its value means nothing.
+      const unknown = mergedPaths(merged.doc, merged.origins, failed);
       // An out-of-range integer was reported while parsing; zod's view of its rounded value adds nothing.
       const taken = new Set(errors.map((e) => where(e, e.path)));
-      for (const p of describeIssues(parsed.error.issues, opts.schema, merged.doc)) {
+      const issues = parsed.success ? [] : parsed.error.issues;
+      for (
+        const p of describeIssues(issues, opts.schema, merged.doc, (t) => masker.redact(t))
+      ) {
         if (!taken.has(where(locator.locate(p.at), formatPath(p.path)))) {
           report(p.path, p.at, p.message);
+        }
+      }
+      if (parsed.success) config = parsed.data;
+      // The checks across fields: on the whole document, or on what did validate.
+      const partial = !opts.check
+        ? undefined
+        : parsed.success && unknown.length === 0
+        ? { data: parsed.data, view: WHOLE }
+        : await salvage(opts.schema, merged.doc, issues, unknown);
+      for (const issue of partial ? opts.check!(partial.data, partial.view) : []) {
+        const path = partial!.view.original(issue.path);
+        if (!taken.has(where(locator.locate(path), formatPath(path)))) {
+          report(path, path, issue.message, issue.severity === "warning");
         }
       }
     }

@@ -466,7 +466,7 @@ Deno.test("loadConfig validates an empty document when given nothing at all", as
   assertEquals(lenient.config, { a: 1 });
 });
 
-Deno.test("loadConfig runs cross-field checks only after the schema passed", async () => {
+Deno.test("loadConfig runs cross-field checks also on what validated when the schema failed", async () => {
   let calls = 0;
   const check = (c: TestConfig) => {
     calls++;
@@ -497,8 +497,18 @@ Deno.test("loadConfig runs cross-field checks only after the schema passed", asy
   assertEquals(r.warningMessages, [
     "a.toml:2:23: custom_metrics.plugin_directories[0]: does not exist",
   ]);
-  await loadFiles({ "a.toml": "[custom_metrics]\nbad = 1\n" }, { check });
-  assertEquals(calls, 1);
+  // An invalid document: the checks run on what validated, with a view that says so.
+  const views: boolean[] = [];
+  const bad = await loadFiles(
+    { "a.toml": SOURCE.replace("[custom_metrics]\n", "[custom_metrics]\nbad = 1\n") },
+    { check: (c, view) => (views.push(view.whole), check(c)) },
+  );
+  assertEquals(calls, 2);
+  assertEquals(views, [false]);
+  assertEquals(bad.messages.slice(0, 2), [
+    "a.toml:1:2: custom_metrics.nowhere[3]: sources: 1",
+    'a.toml:2:1: custom_metrics.bad: unknown key "bad"; allowed keys: "plugin_directories", "aggregation_window", "sources", "aggregators"',
+  ]);
 });
 
 Deno.test("loadConfig keeps ok when a check returns only warnings", async () => {

@@ -178,6 +178,37 @@ function copy(value: unknown): unknown {
   return value;
 }
 
+/**
+ * The paths of the merged document whose value is the one `layer` wrote at
+ * one of `paths` (values a later layer replaced are not found).
+ */
+export function mergedPaths(
+  doc: unknown,
+  origins: OriginNode,
+  wanted: readonly { layer: number; path: Path }[],
+): Path[] {
+  if (wanted.length === 0) return [];
+  const keys = new Set(wanted.map((w) => `${w.layer}:${JSON.stringify(w.path)}`));
+  const out: Path[] = [];
+  const walk = (value: unknown, node: OriginNode, path: Path): void => {
+    if (keys.has(`${node.origin.layer}:${JSON.stringify(node.origin.path)}`)) {
+      out.push(path);
+      return;
+    }
+    const entries: [string | number, unknown][] = Array.isArray(value)
+      ? value.map((v, i) => [i, v])
+      : isTable(value)
+      ? Object.entries(value)
+      : [];
+    for (const [k, v] of entries) {
+      const kid = kidOf(node, k);
+      if (kid) walk(v, kid, [...path, k]);
+    }
+  };
+  walk(doc, origins, []);
+  return out;
+}
+
 /** Answers "where was this key written" for a merged document. */
 export class Locator {
   readonly #layers: readonly Layer[];

@@ -40,6 +40,8 @@ interface Monitor {
   serviceName?: string;
   namespace?: string;
   endpoint?: string;
+  /** `file:line:col` of the key that set the endpoint. */
+  endpointAt?: string;
   /** Whole-line comments, in order. */
   comments: string[];
 }
@@ -93,12 +95,22 @@ export function monitorToCurrent(
     });
   }
 
-  const endpoints = [...new Set(monitors.map((m) => m.endpoint).filter(Boolean))] as string[];
-  endpoints.forEach((endpoint, i) => {
-    out.push("[[custom_metrics.exporters]]", 'type = "otlp"');
-    if (endpoints.length > 1) out.push(`name = "otlp${i === 0 ? "" : `_${i + 1}`}"`);
-    out.push(`endpoint = ${q(endpoint)}`, "");
-  });
+  // Every exporter receives every source: two agents would each get all of them. So the
+  // first file's agent gets everything and the others' are reported as not migrated.
+  const endpoint = monitors.find((m) => m.endpoint)?.endpoint;
+  if (endpoint) {
+    out.push("[[custom_metrics.exporters]]", 'type = "otlp"', `endpoint = ${q(endpoint)}`, "");
+  }
+  for (const m of monitors) {
+    if (!m.endpoint || m.endpoint === endpoint) continue;
+    notes.push({
+      severity: "warning",
+      message: `${m.endpointAt}: otel_config: agent ${q(m.endpoint)} not migrated: ` +
+        `every exporter receives every source, so per-file agents cannot be kept; ` +
+        `source ${q(m.name)} is exported to ${q(endpoint!)} with the others ` +
+        `(to keep the split, migrate this file into a config of its own for a second sextant)`,
+    });
+  }
 
   for (const m of monitors) {
     if (m.comments.length > 0) out.push(`# From ${m.file}:`, ...m.comments);
@@ -246,6 +258,7 @@ function readMonitor(f: MigrationFile, notes: MigrationNote[]): Monitor {
   }
 
   let endpoint: string | undefined;
+  let endpointAt: string | undefined;
   const host = str(otel, "otel_config", "default_agent_host");
   const rawPort = otel.default_agent_port;
   let port: number | undefined;
@@ -268,6 +281,10 @@ function readMonitor(f: MigrationFile, notes: MigrationNote[]): Monitor {
     }
     const h = host ?? "localhost";
     endpoint = `http://${h.includes(":") && !h.startsWith("[") ? `[${h}]` : h}:${p}/v1/metrics`;
+    const at = positions.nearest(
+      ["otel_config", host !== undefined ? "default_agent_host" : "default_agent_port"],
+    );
+    endpointAt = `${f.name}:${at.line}:${at.col}`;
   }
 
   return {
@@ -280,6 +297,7 @@ function readMonitor(f: MigrationFile, notes: MigrationNote[]): Monitor {
     serviceName,
     namespace,
     endpoint,
+    endpointAt,
     comments: f.text.split(/\r?\n/).filter((l) => /^\s*#/.test(l)).map((l) => l.trim()),
   };
 }

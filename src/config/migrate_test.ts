@@ -82,6 +82,29 @@ Deno.test("migrate merges several monitor files into one config", () => {
   assertEquals(cm.exporters.length, 1);
 });
 
+Deno.test("migrate sends every source to the first file's agent and reports the other agents", () => {
+  const other = (name: string, host: string) =>
+    EXAMPLE.replaceAll("M8MulPrc", name).replaceAll("m8mulprc", name.toLowerCase())
+      .replace('default_agent_host = "localhost"', `default_agent_host = "${host}"`);
+  const r = migrate([
+    { name: "a.toml", text: EXAMPLE },
+    { name: "b.toml", text: other("Gateway", "agent-b.example") },
+    { name: "c.toml", text: other("Cache", "localhost") },
+  ], 4);
+  assert(r.ok, r.errors.join("\n"));
+  const doc = plain(r.text!);
+  assertEquals(doc.custom_metrics.exporters, [{
+    type: "otlp",
+    endpoint: "http://localhost:4318/v1/metrics",
+  }]);
+  assertEquals(doc.custom_metrics.sources.length, 3);
+  const warnings = r.notes.filter((n) => n.severity === "warning" && n.message.includes("agent"))
+    .map((n) => n.message);
+  assertEquals(warnings, [
+    'b.toml:12:1: otel_config: agent "http://agent-b.example:4318/v1/metrics" not migrated: every exporter receives every source, so per-file agents cannot be kept; source "gateway" is exported to "http://localhost:4318/v1/metrics" with the others (to keep the split, migrate this file into a config of its own for a second sextant)',
+  ]);
+});
+
 Deno.test("migrate fills defaults and escapes patterns of a sparse monitor file", () => {
   const r = migrate([{
     name: "conf/my app.toml",

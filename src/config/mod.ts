@@ -13,6 +13,7 @@
  */
 export * from "./fields.ts";
 export { type ConfigIssue, loadConfig, type LoadOptions, type LoadResult } from "./load.ts";
+export { type CheckView, WHOLE } from "./salvage.ts";
 export { renderConfig } from "./render.ts";
 export { didYouMean } from "./suggest.ts";
 export { formatPath } from "./path.ts";

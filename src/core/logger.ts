@@ -26,6 +26,13 @@ export interface Logger {
   /** A logger for a sub-component, e.g. `source.db`. */
   child(component: string): Logger;
   enabled(level: LogLevel): boolean;
+  /**
+   * Writes the "…repeated N times" line of every repeat whose window has
+   * ended (or, with `all`, of every repeat: at shutdown). Shared by a root
+   * logger and its children; whoever owns time calls it (the agent's monitor
+   * each lag probe, the agent at stop), since the logger has no timer.
+   */
+  flush(all?: boolean): void;
 }
 
 /** Options of {@linkcode createLogger}. */
@@ -43,8 +50,11 @@ export interface LoggerOptions {
   redactor?: Redactor;
   /**
    * A line identical to one written less than this many ms ago (same
-   * component, level, message and fields) is counted instead of written; the
-   * next one written after the window says "…repeated N times". 0 writes every line.
+   * component, level, message and fields) is counted instead of written. The
+   * count is written once the window ends: with the next identical line
+   * ("… …repeated N times"), else as a line of its own at the next log call
+   * or `flush()`, or when the line is evicted from the 1,000 remembered.
+   * 0 writes every line.
    * @default {60000}
    */
   repeatWindow?: number;
@@ -86,29 +96,76 @@ interface State {
   repeats: Map<string, Repeat>;
 }
 
+/** A line remembered for repeat suppression: enough to write its count later. */
 interface Repeat {
   since: number;
   suppressed: number;
+  level: LogLevel;
+  component: string;
+  text: string;
+  fields: LogFields;
 }
 
 /** Distinct recent lines remembered for repeat suppression. */
 const MAX_REPEAT_KEYS = 1000;
 
 /** Whether to write a line with this key now; with the count suppressed before it. */
-function admit(state: State, key: string): { write: boolean; repeated: number } {
+function admit(
+  state: State,
+  key: string,
+  line: Omit<Repeat, "since" | "suppressed">,
+): { write: boolean; repeated: number } {
   if (state.repeatWindow <= 0) return { write: true, repeated: 0 };
   const now = state.now();
   const seen = state.repeats.get(key);
   if (seen && now - seen.since < state.repeatWindow) {
     seen.suppressed++;
+    sweep(state, now, false);
     return { write: false, repeated: 0 };
   }
   state.repeats.delete(key);
+  sweep(state, now, false);
   if (state.repeats.size >= MAX_REPEAT_KEYS) {
-    state.repeats.delete(state.repeats.keys().next().value!);
+    const [oldest, r] = state.repeats.entries().next().value!;
+    state.repeats.delete(oldest);
+    writeRepeats(state, r);
   }
-  state.repeats.set(key, { since: now, suppressed: 0 });
+  state.repeats.set(key, { since: now, suppressed: 0, ...line });
   return { write: true, repeated: seen?.suppressed ?? 0 };
+}
+
+/**
+ * Forgets the lines whose window has ended (all of them with `all`), writing
+ * the count of those that were repeated. The map is in window order, so this
+ * stops at the first line still inside its window.
+ */
+function sweep(state: State, now: number, all: boolean): void {
+  for (const [key, r] of state.repeats) {
+    if (!all && now - r.since < state.repeatWindow) break;
+    state.repeats.delete(key);
+    writeRepeats(state, r);
+  }
+}
+
+/** The line of a count that no later identical line will carry. */
+function writeRepeats(state: State, r: Repeat): void {
+  if (r.suppressed === 0) return;
+  state.write(render(state, r.level, r.component, r.text, r.fields, r.suppressed));
+}
+
+function render(
+  state: State,
+  level: LogLevel,
+  component: string,
+  text: string,
+  fields: LogFields,
+  repeated: number,
+): string {
+  const clean = repeated > 0 ? { ...fields, repeated } : fields;
+  const shown = repeated > 0 ? `${text} …repeated ${repeated} times` : text;
+  return state.format === "json"
+    ? jsonLine(state.now(), level, component, text, clean)
+    : textLine(state.now(), level, component, shown, clean);
 }
 
 function levelFor(state: State, component: string): LogLevel {
@@ -134,14 +191,10 @@ function makeLogger(state: State, component: string): Logger {
     const { write, repeated } = admit(
       state,
       `${level}\u0000${component}\u0000${text}\u0000${JSON.stringify(clean)}`,
+      { level, component, text, fields: clean },
     );
     if (!write) return;
-    if (repeated > 0) clean.repeated = repeated;
-    const shown = repeated > 0 ? `${text} …repeated ${repeated} times` : text;
-    const line = state.format === "json"
-      ? jsonLine(state.now(), level, component, text, clean)
-      : textLine(state.now(), level, component, shown, clean);
-    state.write(line);
+    state.write(render(state, level, component, text, clean, repeated));
   };
   return {
     component,
@@ -151,6 +204,9 @@ function makeLogger(state: State, component: string): Logger {
     error: (m, f) => emit("error", m, f),
     child: (name) => makeLogger(state, component === "sextant" ? name : `${component}.${name}`),
     enabled: (level) => RANK[level] >= threshold,
+    flush: (all = false) => {
+      if (state.repeatWindow > 0) sweep(state, state.now(), all);
+    },
   };
 }
 

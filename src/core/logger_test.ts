@@ -100,3 +100,71 @@ Deno.test("logger puts the repeat count in a JSON field, and a zero window write
   for (let i = 0; i < 5; i++) every.info("tick");
   assertEquals(all.length, 5);
 });
+
+Deno.test("logger writes the count of a burst that stopped at the next log call after its window", () => {
+  let now = 0;
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l), now: () => now, repeatWindow: 60_000 });
+  const src = log.child("source.db");
+  for (let i = 0; i < 120; i++) {
+    src.warn("connection refused");
+    now += 100;
+  }
+  assertEquals(lines.length, 1);
+  now = 59_000;
+  src.info("collection ok");
+  assertEquals(lines.length, 2, "still inside the window: nothing to report yet");
+  now = 60_000;
+  src.info("still ok");
+  assertEquals(lines.length, 4);
+  assertMatch(
+    lines[2],
+    /WARN  \[source\.db\] connection refused …repeated 119 times repeated=119$/,
+  );
+  assertMatch(lines[3], /INFO  \[source\.db\] still ok$/);
+  now = 200_000;
+  src.info("collection ok");
+  assertEquals(lines.filter((l) => l.includes("repeated")).length, 1, "each count once");
+});
+
+Deno.test("logger flush writes the counts whose window ended, and every count with all", () => {
+  let now = 0;
+  const lines: string[] = [];
+  const log = createLogger({
+    format: "json",
+    write: (l) => lines.push(l),
+    now: () => now,
+    repeatWindow: 1000,
+  });
+  for (let i = 0; i < 5; i++) log.warn("old");
+  now = 600;
+  for (let i = 0; i < 3; i++) log.child("x").warn("young", { n: 1 });
+  now = 1000;
+  log.flush();
+  assertEquals(lines.map((l) => [JSON.parse(l).msg, JSON.parse(l).repeated]), [
+    ["old", undefined],
+    ["young", undefined],
+    ["old", 4],
+  ]);
+  log.child("any").flush(true);
+  assertEquals(JSON.parse(lines[3]), {
+    ts: "1970-01-01T00:00:01.000Z",
+    level: "warn",
+    component: "x",
+    msg: "young",
+    n: 1,
+    repeated: 2,
+  });
+  log.flush(true);
+  assertEquals(lines.length, 4, "nothing twice");
+});
+
+Deno.test("logger reports the count of a line evicted from the remembered ones", () => {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l), now: () => 0, repeatWindow: 60_000 });
+  for (let i = 0; i < 50; i++) log.warn("same");
+  for (let i = 0; i < 1000; i++) log.warn(`distinct ${i}`);
+  const same = lines.filter((l) => / same/.test(l));
+  assertEquals(same.length, 2);
+  assertMatch(same[1], /same …repeated 49 times repeated=49$/);
+});

@@ -13,12 +13,25 @@ import type { Attributes, MetricType, SampleInput } from "./sample.ts";
 /**
  * Receives what one collection produced. One failing item goes to
  * `addError` and never stops the others (Telegraf's accumulator).
+ *
+ * A collection **failed as a whole** when the source called `fail`, when it
+ * timed out, or when it reported errors and no sample. A failed collection
+ * counts against the circuit breaker and triggers `on_failure`; the samples
+ * it added (such as `up = 0`) are exported as diagnostics, never kept as last
+ * good values. A collection with errors and samples, without `fail`, is
+ * partial: a success for the breaker.
  */
 export interface Accumulator {
   /** Adds a sample; its name is relative to the source (`response_time`). */
   add(sample: SampleInput): void;
   /** Records the failure of one item (query, URL, output line). */
   addError(err: unknown, item?: string): void;
+  /**
+   * Records that the collection failed as a whole (target unreachable, bad
+   * status, command failed): `err` is its error, with `item` like `addError`.
+   * Samples added before or after are diagnostics of the failure.
+   */
+  fail(err: unknown, item?: string): void;
 }
 
 /** A running source. */

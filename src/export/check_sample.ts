@@ -10,6 +10,7 @@ import {
   METRIC_TYPES,
   type MetricType,
   type Sample,
+  seriesKey,
 } from "../core/mod.ts";
 import { prometheusLabelName } from "./prometheus_names.ts";
 
@@ -27,9 +28,45 @@ export interface CheckedSample {
   labels: [string, string][];
   unit?: string;
   description?: string;
+  /** `seriesKey(name, attributes)`: the series as OTel knows it. */
+  key: string;
 }
 
 const UNIT_RE = /^[\x21-\x7e]{0,63}$/;
+
+/**
+ * Entries a name cache holds before it starts over: names and attribute keys
+ * repeat on every collection, so a cache spares the regex checks and the
+ * label mapping per sample; the bound keeps a source that invents names
+ * without end from growing it.
+ */
+const CACHE_LIMIT = 4096;
+
+/** Metric name → whether it is valid. */
+const validNames = new Map<string, boolean>();
+/** Attribute key → its Prometheus label name, or `undefined` when the key is invalid. */
+const labelNames = new Map<string, string | undefined>();
+
+function validName(name: string): boolean {
+  let ok = validNames.get(name);
+  if (ok === undefined) {
+    if (validNames.size >= CACHE_LIMIT) validNames.clear();
+    ok = isValidMetricName(name);
+    validNames.set(name, ok);
+  }
+  return ok;
+}
+
+function labelOf(key: string): string | undefined {
+  const cached = labelNames.get(key);
+  if (cached !== undefined || labelNames.has(key)) return cached;
+  if (labelNames.size >= CACHE_LIMIT) labelNames.clear();
+  const label = isValidAttributeKey(key) ? prometheusLabelName(key) : undefined;
+  labelNames.set(key, label);
+  return label;
+}
+
+const byLabel = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Validates one sample; returns the reason when it is unusable.
@@ -45,7 +82,7 @@ export function checkSample(sample: Sample): CheckedSample | string {
     return `a sample must be an object, found ${typeof sample}`;
   }
   const { name, type, value } = sample;
-  if (typeof name !== "string" || !isValidMetricName(name)) {
+  if (typeof name !== "string" || !validName(name)) {
     return `invalid metric name ${
       JSON.stringify(name)
     }: expected a letter, then letters, digits, '_', '.', '-' or '/' (at most 255)`;
@@ -64,35 +101,39 @@ export function checkSample(sample: Sample): CheckedSample | string {
     return `metric ${JSON.stringify(name)}: a ${type} value must not be negative, found ${value}`;
   }
   const attributes: Attributes = {};
-  const owners = new Map<string, string>();
+  /** Label names taken so far, with their keys, as [label, key] pairs (few: a linear scan). */
+  const owners: string[] = [];
   const labels: [string, string][] = [];
   const raw = sample.attributes ?? {};
   if (typeof raw !== "object") {
     return `metric ${JSON.stringify(name)}: attributes must be an object`;
   }
-  for (const [key, v] of Object.entries(raw)) {
-    if (!isValidAttributeKey(key)) {
+  const keys = Object.keys(raw);
+  for (const key of keys) {
+    const label = labelOf(key);
+    if (label === undefined) {
       return `metric ${JSON.stringify(name)}: invalid attribute key ${
         JSON.stringify(key)
       }: expected [A-Za-z_][A-Za-z0-9_.]*, not starting with "__"`;
     }
+    const v = (raw as Record<string, unknown>)[key];
     let text: string;
-    if (typeof v === "number" || typeof v === "boolean") text = String(v);
-    else if (typeof v === "string") text = v;
+    if (typeof v === "string") text = v;
+    else if (typeof v === "number" || typeof v === "boolean") text = String(v);
     else {
       return `metric ${JSON.stringify(name)}: attribute ${
         JSON.stringify(key)
       } must be a string, found ${v === null ? "null" : typeof v}`;
     }
     attributes[key] = text;
-    const label = prometheusLabelName(key);
-    const clash = owners.get(label);
-    if (clash !== undefined) {
-      return `metric ${JSON.stringify(name)}: attributes ${JSON.stringify(clash)} and ${
-        JSON.stringify(key)
-      } both become the Prometheus label ${JSON.stringify(label)}`;
+    for (let i = 0; i < owners.length; i += 2) {
+      if (owners[i] === label) {
+        return `metric ${JSON.stringify(name)}: attributes ${JSON.stringify(owners[i + 1])} and ${
+          JSON.stringify(key)
+        } both become the Prometheus label ${JSON.stringify(label)}`;
+      }
     }
-    owners.set(label, key);
+    owners.push(label, key);
     if (text !== "") labels.push([label, text]);
   }
   if (
@@ -102,7 +143,16 @@ export function checkSample(sample: Sample): CheckedSample | string {
       JSON.stringify(name)
     }: unit must be at most 63 printable ASCII characters, found ${JSON.stringify(sample.unit)}`;
   }
-  labels.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (labels.length > 1) labels.sort(byLabel);
   const description = typeof sample.description === "string" ? sample.description : undefined;
-  return { name, type, value, attributes, labels, unit: sample.unit || undefined, description };
+  return {
+    name,
+    type,
+    value,
+    attributes,
+    labels,
+    unit: sample.unit || undefined,
+    description,
+    key: seriesKey(name, attributes),
+  };
 }

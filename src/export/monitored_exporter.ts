@@ -40,8 +40,8 @@ export interface MonitoredExporterOptions {
 export class MonitoredExporter implements PushMetricExporter {
   readonly #inner: PushMetricExporter;
   readonly #opts: MonitoredExporterOptions;
-  #draining = false;
-  #shutdown = false;
+  /** Settles when the drain in progress stops (queue empty, a failure, or a backoff). */
+  #draining?: Promise<void>;
 
   constructor(inner: PushMetricExporter, options: MonitoredExporterOptions) {
     this.#inner = inner;
@@ -55,17 +55,17 @@ export class MonitoredExporter implements PushMetricExporter {
       resultCallback({ code: SUCCESS });
       return;
     }
-    if (retry?.backingOff) {
-      // Accepted into the queue: it goes out with the next attempt after the backoff.
+    if (retry && (retry.backingOff || retry.size > 0 || this.#draining)) {
+      // Accepted into the queue: it goes out after the older batches, once any backoff has passed.
       retry.add(data);
       resultCallback({ code: SUCCESS });
+      this.#drain();
       return;
     }
     this.#send(data, (result) => {
       if (result.code === SUCCESS) {
         retry?.succeeded();
-        this.#drain();
-      } else if (retry && !this.#shutdown) {
+      } else if (retry) {
         retry.add(data);
         retry.failed();
       }
@@ -94,37 +94,55 @@ export class MonitoredExporter implements PushMetricExporter {
     }
   }
 
-  /** Re-sends queued batches one at a time, oldest first, until one fails. */
-  #drain(): void {
+  /**
+   * Re-sends queued batches one at a time, oldest first, until the queue is
+   * empty or one fails (which starts a backoff). Settles when it stops.
+   */
+  #drain(): Promise<void> {
     const retry = this.#opts.retry;
-    if (!retry || this.#draining || this.#shutdown || retry.size === 0) return;
-    this.#draining = true;
-    const next = () => {
-      const batch = this.#shutdown || retry.backingOff ? undefined : retry.take();
-      if (!batch) {
-        this.#draining = false;
-        return;
-      }
-      this.#send(batch, (result) => {
-        if (result.code === SUCCESS) {
-          retry.succeeded(true);
-          next();
-        } else {
-          retry.requeue(batch);
-          retry.failed();
-          this.#draining = false;
-        }
-      });
-    };
-    next();
+    if (this.#draining) return this.#draining;
+    if (!retry || retry.size === 0 || retry.backingOff) return Promise.resolve();
+    this.#draining = new Promise<void>((resolve) => {
+      const stop = () => {
+        this.#draining = undefined;
+        resolve();
+      };
+      const next = () => {
+        const batch = retry.backingOff ? undefined : retry.take();
+        if (!batch) return stop();
+        this.#send(batch, (result) => {
+          if (result.code === SUCCESS) {
+            retry.succeeded(true);
+            next();
+          } else {
+            retry.requeue(batch);
+            retry.failed();
+            stop();
+          }
+        });
+      };
+      next();
+    });
+    return this.#draining;
   }
 
   forceFlush(): Promise<void> {
     return this.#inner.forceFlush();
   }
 
-  shutdown(): Promise<void> {
-    this.#shutdown = true;
+  /**
+   * Sends what the retry queue holds, oldest first, whatever the backoff,
+   * until it is empty or a send fails; then shuts the inner exporter down.
+   * The caller bounds it (`shutdown_timeout`) and counts what is left
+   * ({@linkcode RetryQueue.abandon}).
+   */
+  async shutdown(): Promise<void> {
+    const retry = this.#opts.retry;
+    if (retry) {
+      await this.#draining;
+      retry.expedite();
+      await this.#drain();
+    }
     return this.#inner.shutdown();
   }
 

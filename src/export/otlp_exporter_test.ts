@@ -3,7 +3,13 @@ import { TimeoutError } from "../core/mod.ts";
 import { platform } from "../runtime/mod.ts";
 import { otlpExporterSchema } from "./config.ts";
 import type { ExporterStatus } from "./exporter_status.ts";
-import { describeOtlpError, otlpTimeout } from "./otlp_exporter.ts";
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter as OfficialJsonExporter,
+} from "@opentelemetry/exporter-metrics-otlp-http";
+import { InstrumentType, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import { ExportError } from "../core/mod.ts";
+import { createOtlpExporter, describeOtlpError, otlpTimeout } from "./otlp_exporter.ts";
 import type { ExportPipeline } from "./pipeline.ts";
 import { makePipeline, sample } from "./testdata/helpers.ts";
 import {
@@ -194,11 +200,11 @@ Deno.test("otlp exporter counts 503 answers as failures and recovers", async () 
 
     receiver.mode = "ok";
     await pipeline.flush();
-    // The new batch, then the failed one from the retry queue.
+    // The failed batch from the retry queue, then the new one behind it (order kept).
     await waitFor(() => pipeline.status()[0].exports === 2, "an export and a retry after recovery");
     assertEquals(receiver.received[0].metrics[0].points[0].value, 1);
     assertEquals(receiver.received.length, 2);
-    assertEquals(pipeline.status()[0].queue?.retried, 1);
+    assertEquals(pipeline.status()[0].queue?.retried, 2, "both went through the queue");
     assertEquals(pipeline.status()[0].queue?.size, 0);
     assertEquals(lines.filter((l) => l.msg === "export recovered").map((l) => l.failed_before), [
       1,
@@ -387,4 +393,115 @@ Deno.test("otlp exporter sends an endpoint password with a malformed percent-esc
     await receiver.close();
   }
   assert(!raw.some((l) => l.includes("SecretPw")), "the password reached the log");
+});
+
+Deno.test("otlp exporter answers temporality and aggregation as the official exporter would, before it loads", async () => {
+  for (const temporality of ["cumulative", "delta"] as const) {
+    const lazy = createOtlpExporter(otlpExporterSchema.parse({ type: "otlp", temporality }));
+    const official = new OfficialJsonExporter({
+      temporalityPreference: temporality === "delta"
+        ? AggregationTemporalityPreference.DELTA
+        : AggregationTemporalityPreference.CUMULATIVE,
+    });
+    for (const type of Object.values(InstrumentType)) {
+      assertEquals(
+        lazy.selectAggregationTemporality!(type),
+        official.selectAggregationTemporality(type),
+        `${temporality}: ${type}`,
+      );
+      assertEquals(lazy.selectAggregation!(type), official.selectAggregation(type), type);
+    }
+    await lazy.forceFlush();
+    await lazy.shutdown();
+    await official.shutdown();
+  }
+});
+
+Deno.test("otlp exporter shut down before its first export refuses later exports with an ExportError", async () => {
+  const receiver = startOtlpReceiver();
+  try {
+    const exporter = createOtlpExporter(
+      otlpExporterSchema.parse({ type: "otlp", name: "late", endpoint: receiver.url }),
+    );
+    await exporter.shutdown();
+    const result = await new Promise<{ code: number; error?: Error }>((resolve) =>
+      exporter.export({ resource: {}, scopeMetrics: [] } as unknown as ResourceMetrics, resolve)
+    );
+    assertEquals(result.code, 1);
+    assert(result.error instanceof ExportError, String(result.error));
+    assertEquals(result.error.message, "the OTLP exporter is shut down");
+    assertEquals(receiver.received.length, 0);
+    await exporter.forceFlush(); // after shutdown: settles, sends nothing
+    assertEquals(receiver.received.length, 0);
+  } finally {
+    await receiver.close();
+  }
+});
+
+/** The `db.rows` values the receiver got, in arrival order. */
+function rowsReceived(receiver: OtlpReceiver): number[] {
+  return receiver.received.flatMap((r) =>
+    r.metrics.filter((m) => m.name === "db.rows").flatMap((m) => m.points.map((p) => p.value!))
+  );
+}
+
+Deno.test("otlp exporter delivers its retry queue in order at stop once the receiver is back", async () => {
+  const receiver = startOtlpReceiver();
+  await receiver.refuse();
+  const { pipeline, lines } = makePipeline([{
+    type: "otlp",
+    endpoint: receiver.url,
+    timeout: "500ms",
+    retry_initial: "1m", // no retry on its own: only flushes and the stop try again
+  }]);
+  try {
+    await pipeline.start();
+    for (let i = 1; i <= 5; i++) {
+      pipeline.write("db", [sample("db.rows", i)]);
+      await pipeline.flush();
+      await statusWhen(pipeline, (s) => s.failures === i, `failure ${i}`);
+    }
+    assertEquals(pipeline.status()[0].queue?.size, 5);
+    receiver.recover();
+    pipeline.write("db", [sample("db.rows", 6)]);
+  } finally {
+    await pipeline.stop();
+    await receiver.close();
+  }
+  // Every queued batch, oldest first, then the final export.
+  assertEquals(rowsReceived(receiver), [1, 2, 3, 4, 5, 6]);
+  const q = pipeline.status()[0].queue!;
+  // Batches 1..5 and the final one were delivered from the queue.
+  assertEquals([q.size, q.dropped_batches, q.retried], [0, 0, 6]);
+  assertEquals(lines.filter((l) => String(l.msg).startsWith("retry queue not delivered")), []);
+});
+
+Deno.test("otlp exporter counts and logs the retry queue it cannot deliver by the stop", async () => {
+  const receiver = startOtlpReceiver();
+  await receiver.refuse();
+  const { pipeline, lines } = makePipeline([{
+    type: "otlp",
+    name: "collector",
+    endpoint: receiver.url,
+    timeout: "500ms",
+    retry_initial: "1m",
+  }]);
+  try {
+    await pipeline.start();
+    for (let i = 1; i <= 3; i++) {
+      pipeline.write("db", [sample("db.rows", i), sample("db.other", i)]);
+      await pipeline.flush();
+      await statusWhen(pipeline, (s) => s.failures === i, `failure ${i}`);
+    }
+  } finally {
+    await pipeline.stop();
+    await receiver.close();
+  }
+  // The three failed batches and the final export: 4 batches of 2 points.
+  const q = pipeline.status()[0].queue!;
+  assertEquals([q.size, q.dropped_batches, q.dropped_points], [0, 4, 8]);
+  const left = lines.filter((l) => l.msg === "retry queue not delivered at shutdown; dropped");
+  assertEquals(left.map((l) => [l.level, l.exporter, l.batches, l.points]), [
+    ["warn", "collector", 4, 8],
+  ]);
 });

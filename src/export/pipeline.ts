@@ -184,6 +184,8 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
   const prometheus: PrometheusEndpoint[] = [];
   const push: PushSpec[] = [];
   const queues: RetryQueue[] = [];
+  /** The retry queues by exporter name, for the count of what is left at stop. */
+  const named: { name: string; retry: RetryQueue }[] = [];
   for (const config of opts.exporters) {
     const name = exporterName(config);
     const log = logger.child(name);
@@ -213,7 +215,10 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
           })
           : undefined;
         s.queue = retry;
-        queues.push(...(retry ? [retry] : []));
+        if (retry) {
+          queues.push(retry);
+          named.push({ name, retry });
+        }
         push.push({
           retry,
           stats: s,
@@ -351,6 +356,16 @@ export function createExportPipeline(opts: ExportPipelineOptions): ExportPipelin
           });
         } else if (wasStarted) {
           logger.debug("export pipeline stopped");
+        }
+        // What the final drain could not deliver is given up: counted as dropped, and said.
+        for (const { name, retry } of named) {
+          const left = retry.abandon();
+          if (left.batches === 0) continue;
+          logger.warn("retry queue not delivered at shutdown; dropped", {
+            exporter: name,
+            batches: left.batches,
+            points: left.points,
+          });
         }
         uninstallDiag(diagToken);
       })();

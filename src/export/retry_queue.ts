@@ -18,7 +18,7 @@ export interface QueueStatus {
   points: number;
   dropped_batches: number;
   dropped_points: number;
-  /** Batches re-sent successfully. */
+  /** Batches delivered from the queue (failed before, or queued behind one that had). */
   retried: number;
   /** Unix ms before which nothing is sent (backoff), when backing off. */
   retry_at?: number;
@@ -72,7 +72,7 @@ export class RetryQueue {
     return this.#buffer.size;
   }
 
-  /** Queues a batch (a failed one, or a new one during backoff). */
+  /** Queues a batch: a failed one, or a new one behind older ones or during a backoff. */
   add(batch: ResourceMetrics): void {
     this.#dropped(this.#buffer.push(batch, countDataPoints(batch)));
   }
@@ -103,11 +103,20 @@ export class RetryQueue {
     this.#until = 0;
   }
 
-  /** An export succeeded: no backoff. `retried` when it was a queued batch. */
-  succeeded(retried = false): void {
+  /** An export succeeded: no backoff. `fromQueue` when it was a queued batch (counted as retried). */
+  succeeded(fromQueue = false): void {
     this.#failures = 0;
     this.#until = 0;
-    if (retried) this.#retried++;
+    if (fromQueue) this.#retried++;
+  }
+
+  /**
+   * Shutdown: gives up on every batch still waiting, counted as dropped
+   * (`dropped_batches`, `dropped_points`); returns what was given up.
+   */
+  abandon(): { batches: number; points: number } {
+    const points = this.#buffer.weight;
+    return { batches: this.#buffer.dropAll().length, points };
   }
 
   /** Memory pressure: keep a quarter of the capacity (at least one batch). */

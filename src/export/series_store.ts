@@ -118,8 +118,8 @@ export class SeriesStore {
         rejected.push({ sample, reason: metric });
         continue;
       }
-      const id = JSON.stringify(checked.labels);
-      const raw = seriesKey(metric.name, checked.attributes);
+      const id = checked.labels.length === 0 ? "[]" : JSON.stringify(checked.labels);
+      const raw = checked.key;
       const live = metric.series.get(id);
       if (metric.type === "histogram") {
         if (live && live.raw !== raw) {

@@ -93,6 +93,16 @@ export class BoundedBuffer<T> {
     return all;
   }
 
+  /** Removes everything, counted as dropped (given up, e.g. at shutdown); returns what it held. */
+  dropAll(): T[] {
+    const all = this.#items.map((e) => e.item);
+    this.#dropped += this.#items.length;
+    this.#droppedWeight += this.#weight;
+    this.#items = [];
+    this.#weight = 0;
+    return all;
+  }
+
   #trim(): T[] {
     const out: T[] = [];
     while (this.#items.length > this.#capacity) {

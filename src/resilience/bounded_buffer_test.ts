@@ -36,3 +36,13 @@ Deno.test("BoundedBuffer of capacity 0 keeps nothing, and a bad capacity is reje
     "'capacity' must be a non-negative integer: current value is -1",
   );
 });
+
+Deno.test("BoundedBuffer dropAll empties it and counts everything as dropped", () => {
+  const b = new BoundedBuffer<string>(5);
+  b.push("a", 2);
+  b.push("b", 3);
+  assertEquals(b.dropAll(), ["a", "b"]);
+  assertEquals([b.size, b.weight, b.dropped, b.droppedWeight], [0, 0, 2, 5]);
+  assertEquals(b.dropAll(), []);
+  assertEquals(b.dropped, 2);
+});

@@ -124,6 +124,17 @@ Deno.test("faults: a source hanging past its timeout opens its breaker, closes i
     const callsWhenOpen = control(`${k}-stuck`).calls;
     await waitFor(() => stuck().skipped_open >= 2, "skipped ticks while open");
     assertEquals(control(`${k}-stuck`).calls, callsWhenOpen, "called while open");
+    // The probe fails with an error that carries the source's secret: it reopens, redacted.
+    control(`${k}-stuck`).mode = "fail";
+    await waitFor(
+      () => /connection refused/.test(stuck().last_errors[0]?.message ?? ""),
+      "the failing probe",
+      10_000,
+    );
+    assertMatch(stuck().last_errors[0].message, /^connection refused, password \*+$/);
+    assertEquals(stuck().breaker?.state, "open");
+    assert(!JSON.stringify(agent.status()).includes("hunter2-secret"), "a secret in /status");
+    assert(lines.some((l) => l.includes("connection refused, password")), "the error was logged");
     control(`${k}-stuck`).mode = "ok";
     await waitFor(() => stuck().breaker?.state === "closed", "the breaker to close", 10_000);
     assertEquals(stuck().state, "ok");
@@ -167,5 +178,62 @@ Deno.test("faults: a cardinality bomb is capped at max_series, every dropped sam
     assert(maxGap(good.callTimes) < 1500, `a 100 ms source waited ${maxGap(good.callTimes)} ms`);
   } finally {
     await agent.stop();
+  }
+});
+
+Deno.test("faults: on SIGTERM with a hanging OTLP receiver and a hanging source the process exits within shutdown_timeout", async () => {
+  const receiver = startOtlpReceiver("hang");
+  const dir = await Deno.makeTempDir({ prefix: "sextant-exit-" });
+  const config = `${dir}/sextant.toml`;
+  await Deno.writeTextFile(
+    config,
+    `[custom_metrics.agent]
+shutdown_timeout = "2s"
+jitter = 0
+[custom_metrics.admin]
+enabled = false
+[[custom_metrics.sources]]
+name = "slow"
+type = "command"
+command = ["sleep", "30"]
+format = "number"
+interval = "60s"
+timeout = "40s"
+[[custom_metrics.exporters]]
+type = "otlp"
+endpoint = "${receiver.url}"
+interval = "30s"
+timeout = "20s"
+`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../../main.ts", import.meta.url).pathname, "run", "-c", config],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let err = "";
+  const pump = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) err += chunk;
+  })();
+  try {
+    await waitFor(() => /agent started/.test(err), "the collector to start", 60_000);
+    const t0 = performance.now();
+    child.kill("SIGTERM");
+    const status = await child.status;
+    const ms = performance.now() - t0;
+    await pump;
+    assertEquals(status.code, 0, err);
+    assertMatch(err, /agent stopped ms=\d+/);
+    assert(receiver.hits > 0, "the final export reached the hanging receiver");
+    // shutdown_timeout is 2 s; the process follows the agent's stop promptly.
+    assert(ms < 3000, `exited ${Math.round(ms)} ms after SIGTERM:\n${err}`);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await receiver.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

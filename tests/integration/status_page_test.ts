@@ -36,6 +36,11 @@ Deno.test({
 }, async () => {
   const key = crypto.randomUUID();
   control(`${key}-down`).mode = "fail";
+  // Hostile markup in an error must render as text, never run or add elements.
+  const HOSTILE = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>` +
+    `<b id="injected">bold</b>`;
+  control(`${key}-hostile`).mode = "fail";
+  control(`${key}-hostile`).error = HOSTILE;
   const kinds = [controlledKind as unknown as SourceKind];
   const doc = buildDocumentSchema(kinds).parse({
     custom_metrics: {
@@ -49,6 +54,13 @@ Deno.test({
           key: `${key}-down`,
           interval: "100ms",
           breaker: { failure_threshold: 2, cooldown: "1h" },
+        },
+        {
+          name: "hostile",
+          type: "controlled",
+          key: `${key}-hostile`,
+          interval: "100ms",
+          attributes: { note: `<b id="injected-attr">x</b>` },
         },
       ],
     },
@@ -92,6 +104,14 @@ Deno.test({
     assert(!row.includes("hunter2-secret"), "a secret reached the page");
     assertEquals(await page.locator('tr[data-source="orders"] svg.dur polyline').count(), 1);
     assertEquals(await page.locator("#error").innerText(), "");
+    await waitFor(
+      async () => (await page.locator('tr[data-source="hostile"]').innerText()).includes("<img"),
+      "the hostile error shown as text",
+    );
+    const hostileRow = await page.locator('tr[data-source="hostile"]').innerText();
+    assert(hostileRow.includes(`<b id="injected">bold</b>`), hostileRow);
+    assertEquals(await page.locator("#injected, #injected-attr, img").count(), 0);
+    assertEquals(await page.evaluate("window.__xss"), undefined, "hostile markup ran");
     const foreign = requested.filter((u) => !u.startsWith(origin));
     assertEquals(foreign, [], "the page loaded something from elsewhere");
   } finally {

@@ -22,10 +22,16 @@ import { platform } from "../../src/runtime/mod.ts";
 export class RecordingAccumulator implements Accumulator {
   readonly samples: SampleInput[] = [];
   readonly errors: { err: unknown; item?: string }[] = [];
+  /** Set by `fail`: the collection failed as a whole. */
+  failed = false;
   add(sample: SampleInput): void {
     this.samples.push(sample);
   }
   addError(err: unknown, item?: string): void {
+    this.errors.push({ err, item });
+  }
+  fail(err: unknown, item?: string): void {
+    this.failed = true;
     this.errors.push({ err, item });
   }
   /** The value of the only sample with this name. */

@@ -10,6 +10,8 @@ import type { Source, SourceKind } from "../../src/core/mod.ts";
 /** What a test controls of one source. */
 export interface Control {
   mode: "ok" | "fail" | "hang";
+  /** The message of a failure in mode "fail" (by default one carrying the secret `hunter2-secret`). */
+  error?: string;
   series: number;
   calls: number;
   /** Monotonic ms of each call, for schedule checks. */
@@ -41,7 +43,9 @@ export const controlledKind: SourceKind<{ key: string }> = {
         c.calls++;
         c.callTimes.push(performance.now());
         if (c.mode === "fail") {
-          return Promise.reject(new Error("connection refused, password hunter2-secret"));
+          return Promise.reject(
+            new Error(c.error ?? "connection refused, password hunter2-secret"),
+          );
         }
         if (c.mode === "hang") {
           return new Promise((_r, reject) =>

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { z } from "zod";
-import { type ConfigIssue, loadConfig, type LoadResult } from "../mod.ts";
+import { type CheckView, type ConfigIssue, loadConfig, type LoadResult } from "../mod.ts";
 import { platform } from "../../runtime/mod.ts";
 import { testSchema } from "./schema.ts";
 
@@ -43,7 +43,7 @@ export async function loadFiles<T = z.infer<typeof testSchema>>(
   opts: {
     load?: string[];
     schema?: z.ZodType<T>;
-    check?: (c: T) => ConfigIssue[];
+    check?: (c: T, view: CheckView) => ConfigIssue[];
     /** The environment seen by interpolation (default: none at all). */
     env?: Record<string, string>;
   } = {},

@@ -105,6 +105,7 @@ Deno.test("commandKind reports garbage lines per line and keeps the valid ones",
     format: "json",
   });
   assertEquals(acc.samples.map((s) => s.name), ["a", "b"]);
+  assertEquals(acc.failed, false, "bad lines are item errors");
   assertEquals(acc.errors.map((e) => e.item), ["line 2", "line 4"]);
   assert(acc.errors.every((e) => e.err instanceof CollectError && e.err.source === "jobs"));
   assertMatch(messages(acc)[0], /^command source "jobs": json output line 2: invalid JSON: /);
@@ -120,6 +121,7 @@ Deno.test("commandKind reports a missing executable as one clear error", async (
     command: ["/nonexistent/sextant-no-such-tool", "--flag"],
   });
   assertEquals(acc.samples, []);
+  assertEquals(acc.failed, true);
   assertEquals(acc.errors.length, 1);
   assert(acc.errors[0].err instanceof CollectError);
   assertEquals(
@@ -133,6 +135,7 @@ Deno.test("commandKind reports a non-zero exit with its code and first stderr li
     `echo "12"; echo; echo "boom: password=hunter22 failed" >&2; echo "second line" >&2; exit 3`;
   const { acc } = await collectOnce({ name: "x", command: cmd, shell: true });
   assertEquals(acc.samples, []);
+  assertEquals(acc.failed, true, "a non-zero exit fails the collection");
   assertEquals(messages(acc), [
     `command source "x": the command exited with code 3: "boom: password=*** failed"`,
   ]);
@@ -144,6 +147,7 @@ Deno.test("commandKind reports a non-zero exit with its code and first stderr li
   });
   assertEquals(parsed.acc.samples, [{ name: "value", value: 12 }]);
   assertEquals(parsed.acc.errors.length, 1);
+  assertEquals(parsed.acc.failed, false, "with parse_on_failure the exit is an item error");
 });
 
 Deno.test("commandKind reports a command the platform refuses to spawn", async () => {

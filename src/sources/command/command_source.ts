@@ -64,11 +64,14 @@ export class CommandSource implements Source {
     const sig = AbortSignal.any([signal, this.#life.signal]);
     if (sig.aborted) return;
     const prefix = `command source ${JSON.stringify(this.name)}`;
-    const fail = (message: string, query?: string) =>
-      acc.addError(new CollectError(this.name, `${prefix}: ${message}`, { query }), query);
+    const error = (message: string, query?: string) =>
+      new CollectError(this.name, `${prefix}: ${message}`, { query });
+    const fail = (message: string, query?: string) => acc.addError(error(message, query), query);
+    /** The collection failed as a whole (counts against the breaker). */
+    const failAll = (message: string) => acc.fail(error(message));
     const dir = await this.#platform.stat(this.#cwd).catch(() => null);
     if (!dir?.isDirectory) {
-      return fail(`working directory ${JSON.stringify(this.#cwd)} does not exist`);
+      return failAll(`working directory ${JSON.stringify(this.#cwd)} does not exist`);
     }
 
     const c = this.#config;
@@ -85,7 +88,7 @@ export class CommandSource implements Source {
     try {
       r = await run;
     } catch (err) {
-      return fail(
+      return failAll(
         `cannot run ${JSON.stringify(this.#argv[0])}: ${this.#redactor.redact(errorMessage(err))}`,
       );
     } finally {
@@ -106,23 +109,27 @@ export class CommandSource implements Source {
       );
     }
 
-    if (r.exit.error) return fail(`cannot run ${JSON.stringify(this.#argv[0])}: ${r.exit.error}`);
+    if (r.exit.error) {
+      return failAll(`cannot run ${JSON.stringify(this.#argv[0])}: ${r.exit.error}`);
+    }
     if (r.ended === "aborted") {
       const reason: unknown = sig.reason;
       const timedOut = reason instanceof TimeoutError ||
         (reason as Error | undefined)?.name === "TimeoutError";
-      if (!timedOut) return fail("the command was stopped before it finished");
+      if (!timedOut) return failAll("the command was stopped before it finished");
       const ms = reason instanceof TimeoutError ? reason.timeoutMs : c.timeout;
-      return acc.addError(new TimeoutError(`${prefix}: the command`, ms, { cause: reason }));
+      return acc.fail(new TimeoutError(`${prefix}: the command`, ms, { cause: reason }));
     }
     if (r.ended === "overflow") {
-      return fail(
+      return failAll(
         `the command printed more than max_output (${c.max_output} bytes); it was stopped and its output dropped`,
       );
     }
     const failed = r.exit.code !== 0;
     if (failed) {
-      fail(
+      // With parse_on_failure the output is still data: the exit is one item error, and the
+      // collection fails only when it printed no sample either.
+      (c.parse_on_failure ? fail : failAll)(
         `the command ${describeExit(r.exit)}${stderrLine ? `: ${JSON.stringify(stderrLine)}` : ""}`,
       );
     } else if (stderrLine) this.#log.debug("command wrote to stderr", { stderr: stderrLine });

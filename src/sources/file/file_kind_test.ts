@@ -88,6 +88,7 @@ Deno.test("fileKind reports bad lines by line number and keeps the good ones", a
     await Deno.writeTextFile(`${dir}/m.prom`, "a 1\ngarbage line here\nb 2\n");
     const acc = await collectOnce({ name: "tf", path: "m.prom" }, dir);
     assertEquals(acc.samples.map((s) => s.name), ["a", "b"]);
+    assertEquals(acc.failed, false, "bad lines are item errors");
     assertEquals(acc.errors.map((e) => e.item), ["line 2"]);
     assert(acc.errors[0].err instanceof CollectError);
     assertEquals(
@@ -123,6 +124,7 @@ Deno.test("fileKind reports a missing file naming its path", async () => {
   await withDir(async (dir) => {
     const acc = await collectOnce({ name: "tf", path: "nope.prom" }, dir);
     assertEquals(acc.samples, []);
+    assertEquals(acc.failed, true);
     assert(acc.errors[0].err instanceof CollectError);
     assertEquals((acc.errors[0].err as CollectError).source, "tf");
     assertEquals(messages(acc), [`file source "tf": file not found: "${dir}/nope.prom"`]);

@@ -67,30 +67,30 @@ export class FileSource implements Source {
 
   async collect(acc: Accumulator, signal: AbortSignal): Promise<void> {
     const shown = JSON.stringify(this.#path);
-    const fail = (message: string, query?: string) =>
-      acc.addError(
-        new CollectError(this.name, `file source ${JSON.stringify(this.name)}: ${message}`, {
-          query,
-        }),
-        query ?? this.#path,
-      );
+    const error = (message: string, query?: string) =>
+      new CollectError(this.name, `file source ${JSON.stringify(this.name)}: ${message}`, {
+        query,
+      });
+    const fail = (message: string, query: string) => acc.addError(error(message, query), query);
+    /** The file could not be read: the collection failed as a whole. */
+    const failAll = (message: string) => acc.fail(error(message), this.#path);
     const max = this.#config.max_size;
     let bytes: Uint8Array;
     try {
       const info = await this.#platform.stat(this.#path);
-      if (!info) return fail(`file not found: ${shown}`);
-      if (!info.isFile) return fail(`${shown} is not a regular file`);
+      if (!info) return failAll(`file not found: ${shown}`);
+      if (!info.isFile) return failAll(`${shown} is not a regular file`);
       if (info.size > max) {
-        return fail(`${shown} is larger than max_size (${max} bytes): ${info.size} bytes`);
+        return failAll(`${shown} is larger than max_size (${max} bytes): ${info.size} bytes`);
       }
       if (signal.aborted) return;
       bytes = await this.#platform.readFile(this.#path);
     } catch (err) {
-      return fail(`cannot read ${shown}: ${this.#redactor.redact(errorMessage(err))}`);
+      return failAll(`cannot read ${shown}: ${this.#redactor.redact(errorMessage(err))}`);
     }
     // The file may have grown between stat and read.
     if (bytes.byteLength > max) {
-      return fail(`${shown} is larger than max_size (${max} bytes): ${bytes.byteLength} bytes`);
+      return failAll(`${shown} is larger than max_size (${max} bytes): ${bytes.byteLength} bytes`);
     }
     if (signal.aborted) return;
     const parsed = parseOutput(new TextDecoder().decode(bytes), this.#format, {

@@ -103,6 +103,7 @@ Deno.test("httpKind reports up=0 and a CollectError for an unexpected status", a
     assertEquals(acc.value("status_code"), 503);
     assertEquals(acc.value("up"), 0);
     assert(acc.value("response_time")! >= 0);
+    assertEquals(acc.failed, true, "the collection failed as a whole; up=0 is its diagnostic");
     assertEquals(acc.errors.length, 1);
     const err = acc.errors[0].err as CollectError;
     assert(err instanceof CollectError);
@@ -143,6 +144,7 @@ Deno.test("httpKind picks JSON values and reports each missing or non-numeric on
       ],
     });
     assertEquals(acc.value("up"), 1);
+    assertEquals(acc.failed, false, "a json_metrics problem is an item error: partial");
     assertEquals(
       acc.samples.filter((s) => !["up", "status_code", "response_time"].includes(s.name)),
       [

@@ -116,7 +116,7 @@ export class HttpSource implements Source {
       acc.add({ name: "up", value: 0, type: "gauge" });
       for (const { name, problem } of this.#badHeaders) {
         const item = `header ${name}`;
-        acc.addError(
+        acc.fail(
           new CollectError(
             this.name,
             `http source ${JSON.stringify(this.name)}: cannot send header ${
@@ -142,7 +142,7 @@ export class HttpSource implements Source {
       });
     } catch (err) {
       acc.add({ name: "up", value: 0, type: "gauge" });
-      acc.addError(this.#failure(err, sig, "cannot reach"), this.#shown);
+      acc.fail(this.#failure(err, sig, "cannot reach"), this.#shown);
       return;
     }
     const status = res.status;
@@ -152,7 +152,7 @@ export class HttpSource implements Source {
       body = await readCapped(res.body, this.#maxBody, sig);
     } catch (err) {
       acc.add({ name: "up", value: 0, type: "gauge" });
-      acc.addError(this.#failure(err, sig, "cannot read the body of"), this.#shown);
+      acc.fail(this.#failure(err, sig, "cannot read the body of"), this.#shown);
       return;
     }
     const ms = performance.now() - t0;
@@ -161,7 +161,7 @@ export class HttpSource implements Source {
     acc.add({ name: "up", value: ok ? 1 : 0, type: "gauge" });
     this.#log.debug("probe done", { status, ms: Math.round(ms), bytes: body.bytes.byteLength });
     if (!ok) {
-      acc.addError(
+      acc.fail(
         new CollectError(
           this.name,
           `http source ${JSON.stringify(this.name)}: ${this.#method} ${
