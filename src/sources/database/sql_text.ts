@@ -196,3 +196,47 @@ export function writeRefusal(sql: string, kind: DatabaseKind): string | undefine
   if (first === "PRAGMA" && /=/.test(statements[0])) return "a PRAGMA that sets a value writes";
   return undefined;
 }
+
+/**
+ * `sql` wrapped as `SELECT * FROM (<sql>) AS sextant_capped LIMIT <limit>`, so
+ * that the server itself stops at the cap, or `undefined` when the query
+ * cannot be wrapped (it does not start with `SELECT`, `WITH` or `VALUES`, or
+ * its parentheses, literals or comments would swallow or close the wrapper
+ * early). The wrapper is checked by lexing the wrapped text: its closing
+ * parenthesis must be the one that closes the opening one, in code.
+ *
+ * @example Capping a query
+ * ```ts
+ * capRows("SELECT n FROM t;", "postgres", 11);
+ * // "SELECT * FROM (\nSELECT n FROM t\n) AS sextant_capped LIMIT 11"
+ * ```
+ */
+export function capRows(sql: string, kind: DatabaseKind, limit: number): string | undefined {
+  const body = sql.replace(/;\s*$/, "");
+  const all = pieces(body, kind);
+  const first = all.find((p) => p.code && p.text.trim() !== "");
+  if (!first || !/^\s*(SELECT|WITH|VALUES)\b/i.test(first.text)) return undefined;
+  const suffix = `\n) AS sextant_capped LIMIT ${limit}`;
+  const wrapped = `SELECT * FROM (\n${body}${suffix}`;
+  // Walk the wrapped text: the depth opened by the wrapper must stay above zero until the
+  // wrapper's own ")" and the suffix must lie in code, whole.
+  const lexed = pieces(wrapped, kind);
+  const last = lexed[lexed.length - 1];
+  if (!last?.code || !last.text.endsWith(suffix)) return undefined;
+  let depth = 0;
+  const closeAt = wrapped.length - suffix.length + 1; // index of the wrapper's ")"
+  let at = 0;
+  for (const p of lexed) {
+    if (p.code) {
+      for (let i = 0; i < p.text.length; i++) {
+        const c = p.text[i];
+        if (c === ";") return undefined;
+        if (c === "(") depth++;
+        else if (c === ")" && --depth === 0 && at + i !== closeAt) return undefined;
+        if (depth < 0) return undefined;
+      }
+    }
+    at += p.text.length;
+  }
+  return depth === 0 ? wrapped : undefined;
+}

@@ -17,6 +17,7 @@ import {
   type QueryResult,
   withSignal,
 } from "../driver.ts";
+import { capRows } from "../sql_text.ts";
 
 /** SQLSTATE classes that mean the session is gone: 08 (connection), 57P01-3 (shutdown). */
 const FATAL_STATE = /^(08...|57P0[123])$/;
@@ -40,6 +41,7 @@ class PgConnection implements DbConnection {
   #alive = true;
   #timeout = -1;
   #readOnly: boolean;
+  #capped = new Map<string, { limit: number; sql: string | null }>();
   constructor(sql: postgres.Sql, readOnly: boolean) {
     this.#sql = sql;
     this.#readOnly = readOnly;
@@ -56,12 +58,57 @@ class PgConnection implements DbConnection {
     opts: QueryOptions,
   ): Promise<QueryResult> {
     if (opts.timeoutMs !== this.#timeout) return this.#setTimeoutThenQuery(text, params, opts);
+    const capped = this.#cappedText(text, opts.maxRows + 1);
+    if (capped === null) return this.#cursorQuery(text, params, opts);
+    // The server stops at the cap (LIMIT max_rows + 1), and BEGIN READ ONLY, the query and
+    // COMMIT go out together on the one session (postgres.js pipelines queries issued
+    // without awaiting): one round trip, where sql.begin() took three.
+    const sql = this.#sql;
+    const q = sql.unsafe(capped, params as postgres.ParameterOrJSON<never>[], { prepare: true })
+      .values() as unknown as postgres.PendingValuesQuery<unknown[][]>;
+    let p: Promise<unknown>;
+    if (this.#readOnly) {
+      const begin = sql.unsafe("BEGIN READ ONLY").execute();
+      q.execute();
+      const commit = sql.unsafe("COMMIT").execute();
+      // Should BEGIN ever fail, the query has gone out all the same: its result is dropped
+      // (Promise.all rejects) and the session is never used again.
+      begin.catch(() => this.markDead());
+      p = Promise.all([begin, q, commit]);
+    } else p = q;
+    return withSignal(p, opts.signal, () => cancel(q), (r) => {
+      const result = (this.#readOnly ? (r as unknown[])[1] : r) as unknown[][] & {
+        columns?: { name: string }[];
+      };
+      const columns: string[] = [];
+      const cols = result.columns;
+      if (cols) { for (let i = 0; i < cols.length; i++) columns.push(cols[i].name); }
+      const truncated = result.length > opts.maxRows;
+      const rows = truncated ? result.slice(0, opts.maxRows) : result;
+      return { columns, rows, truncated };
+    });
+  }
+  /** The query wrapped in a LIMIT, or null when it cannot be (computed once per text). */
+  #cappedText(text: string, limit: number): string | null {
+    const hit = this.#capped.get(text);
+    if (hit && hit.limit === limit) return hit.sql;
+    const sql = capRows(text, "postgres", limit) ?? null;
+    this.#capped.set(text, { limit, sql });
+    return sql;
+  }
+  /**
+   * Queries that cannot be wrapped in a LIMIT (SHOW, EXPLAIN, TABLE): a cursor fetches at
+   * most maxRows + 1 rows per round trip and stops at the cap.
+   */
+  #cursorQuery(
+    text: string,
+    params: unknown[],
+    opts: QueryOptions,
+  ): Promise<QueryResult> {
     let q: postgres.PendingValuesQuery<unknown[][]> | undefined;
     const rows: unknown[][] = [];
     let truncated = false as boolean;
     const CLOSE = this.#sql.CLOSE;
-    // A cursor fetches at most maxRows + 1 rows per round trip and stops at the cap,
-    // so a huge result is never read whole.
     const run = async (sql: postgres.Sql | postgres.TransactionSql) => {
       q = sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })
         .values() as unknown as postgres.PendingValuesQuery<unknown[][]>;
