@@ -2,9 +2,13 @@
  * PostgreSQL through postgres.js. Each pooled connection is a postgres.js
  * instance limited to one session, so that the source's pool (not the
  * library's) decides when a session is replaced. Sessions start with
- * `default_transaction_read_only = on`, and each query runs in its own
- * `BEGIN READ ONLY` transaction, which the query itself cannot turn off; `statement_timeout` enforces the
- * query timeout on the server, and a cancel request on the client.
+ * `default_transaction_read_only = on`, so each query's transaction is read-only
+ * from its start, which the query itself cannot turn off; a session whose default a query
+ * turned off (the server reports the change) is dropped before it runs another query. On
+ * servers that do not report it (before 14) each query runs in `BEGIN READ ONLY` ... `COMMIT`,
+ * pipelined. Queries are capped by a `LIMIT` on the server, or a cursor where they cannot be
+ * wrapped. `statement_timeout` enforces the query timeout on the server, and a cancel request
+ * on the client.
  * @module
  */
 import postgres from "postgres";
@@ -36,11 +40,33 @@ function cancel(q: { cancel(): void }): void {
   canceller(q).catch(() => {});
 }
 
+/** The session's default_transaction_read_only as the server last reported it (PostgreSQL 14+). */
+function reported(sql: postgres.Sql): string | undefined {
+  return (sql.parameters as unknown as Record<string, string | undefined>)
+    .default_transaction_read_only;
+}
+
+/** A driver-side refusal, with a code the source treats as a lost session. */
+class PgDriverError extends Error {
+  code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
 class PgConnection implements DbConnection {
   #sql: postgres.Sql;
   #alive = true;
   #timeout = -1;
   #readOnly: boolean;
+  /**
+   * The server reports default_transaction_read_only (PostgreSQL 14 and later) and it is
+   * on: each query's own transaction is then read-only from its start, and the session is
+   * dropped as soon as a query turns the default off. Otherwise each query runs in BEGIN
+   * READ ONLY ... COMMIT.
+   */
+  #watched = false;
   #capped = new Map<string, { limit: number; sql: string | null }>();
   constructor(sql: postgres.Sql, readOnly: boolean) {
     this.#sql = sql;
@@ -48,6 +74,10 @@ class PgConnection implements DbConnection {
   }
   get alive(): boolean {
     return this.#alive;
+  }
+  /** Called once connected: watch the reported read-only default where the server reports it. */
+  watch(): void {
+    this.#watched = this.#readOnly && reported(this.#sql) === "on";
   }
   markDead(): void {
     this.#alive = false;
@@ -59,15 +89,24 @@ class PgConnection implements DbConnection {
   ): Promise<QueryResult> {
     if (opts.timeoutMs !== this.#timeout) return this.#setTimeoutThenQuery(text, params, opts);
     const capped = this.#cappedText(text, opts.maxRows + 1);
+    if (this.#watched && reported(this.#sql) !== "on") {
+      // Never reached while the check after each query holds; kept as the last guard.
+      this.markDead();
+      return Promise.reject(
+        new PgDriverError("the session is no longer read-only; it is replaced", "CONNECTION_ENDED"),
+      );
+    }
     if (capped === null) return this.#cursorQuery(text, params, opts);
-    // The server stops at the cap (LIMIT max_rows + 1), and BEGIN READ ONLY, the query and
-    // COMMIT go out together on the one session (postgres.js pipelines queries issued
-    // without awaiting): one round trip, where sql.begin() took three.
+    // The server stops at the cap (LIMIT max_rows + 1), so no cursor round trip is needed.
     const sql = this.#sql;
     const q = sql.unsafe(capped, params as postgres.ParameterOrJSON<never>[], { prepare: true })
       .values() as unknown as postgres.PendingValuesQuery<unknown[][]>;
-    let p: Promise<unknown>;
-    if (this.#readOnly) {
+    let p: Promise<unknown> = q;
+    const wrapped = this.#readOnly && !this.#watched;
+    if (wrapped) {
+      // A server that does not report default_transaction_read_only (before PostgreSQL 14):
+      // BEGIN READ ONLY, the query and COMMIT go out together on the one session
+      // (postgres.js pipelines queries issued without awaiting), one round trip.
       const begin = sql.unsafe("BEGIN READ ONLY").execute();
       q.execute();
       const commit = sql.unsafe("COMMIT").execute();
@@ -75,9 +114,10 @@ class PgConnection implements DbConnection {
       // (Promise.all rejects) and the session is never used again.
       begin.catch(() => this.markDead());
       p = Promise.all([begin, q, commit]);
-    } else p = q;
+    }
     return withSignal(p, opts.signal, () => cancel(q), (r) => {
-      const result = (this.#readOnly ? (r as unknown[])[1] : r) as unknown[][] & {
+      this.#checkReadOnly();
+      const result = (wrapped ? (r as unknown[])[1] : r) as unknown[][] & {
         columns?: { name: string }[];
       };
       const columns: string[] = [];
@@ -87,6 +127,16 @@ class PgConnection implements DbConnection {
       const rows = truncated ? result.slice(0, opts.maxRows) : result;
       return { columns, rows, truncated };
     });
+  }
+  /**
+   * After a query: a session whose default_transaction_read_only was turned off (a query
+   * can call set_config) is never used again. The server reports the change before the
+   * query completes, so the check runs before any later query could be sent.
+   */
+  #checkReadOnly(): void {
+    if (this.#watched && reported(this.#sql) !== "on") {
+      this.markDead();
+    }
   }
   /** The query wrapped in a LIMIT, or null when it cannot be (computed once per text). */
   #cappedText(text: string, limit: number): string | null {
@@ -126,7 +176,9 @@ class PgConnection implements DbConnection {
     // Each query runs in its own READ ONLY transaction: a query cannot switch that off
     // (set_config on transaction_read_only fails once the transaction has run a query),
     // whereas the session default could be changed by an earlier query.
-    const p = this.#readOnly ? this.#sql.begin("read only", (tx) => run(tx)) : run(this.#sql);
+    const p = this.#readOnly && !this.#watched
+      ? this.#sql.begin("read only", (tx) => run(tx))
+      : run(this.#sql);
     return withSignal(
       p as Promise<{ name: string }[] | undefined>,
       opts.signal,
@@ -134,6 +186,7 @@ class PgConnection implements DbConnection {
         if (q) cancel(q);
       },
       (cols) => {
+        this.#checkReadOnly();
         const columns: string[] = [];
         if (cols) { for (let i = 0; i < cols.length; i++) columns.push(cols[i].name); }
         return { columns, rows, truncated };
@@ -179,6 +232,7 @@ export const driver: Driver = {
     conn = new PgConnection(sql, target.readOnly);
     try {
       await withSignal(sql.unsafe("SELECT 1"), signal);
+      conn.watch();
     } catch (err) {
       await conn.close();
       throw err;
