@@ -230,7 +230,7 @@ Deno.test({
       await admin.unsafe(
         `CREATE FUNCTION ${schema}.wipe() RETURNS int LANGUAGE sql AS $$ DELETE FROM ${schema}.users RETURNING 1 $$`,
       );
-      const { acc } = await collect(
+      const result = await collect(
         schema,
         [
           {
@@ -247,6 +247,7 @@ Deno.test({
         false,
         { pool: { size: 1 }, max_concurrency: 1 },
       );
+      const { acc, details } = result;
       const byItem = Object.fromEntries(acc.errors.map((e) => [e.item, e.err as Error]));
       assertEquals(Object.keys(byItem).sort(), ["unlock_tx", "wipe"]);
       assertStringIncludes(
@@ -258,6 +259,58 @@ Deno.test({
         'database source "test": query "wipe": cannot execute DELETE in a read-only transaction (25006)',
       );
       assertEquals(acc.value("users"), 5);
+      const [{ n }] = await admin.unsafe(`SELECT count(*)::int AS n FROM ${schema}.users`);
+      assertEquals(n, 5);
+      // The session whose default a query turned off was dropped, not handed out again.
+      assertEquals((details.pool as { connections_opened: number }).connections_opened, 2);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "postgres driver with a transaction per query stays read-only, recovers from errors and caps SHOW by cursor",
+  ignore: !PG,
+  async fn() {
+    await withPgSchema(async (schema, admin) => {
+      await admin.unsafe(
+        `CREATE FUNCTION ${schema}.wipe() RETURNS int LANGUAGE sql AS $$ DELETE FROM ${schema}.users RETURNING 1 $$`,
+      );
+      const driver = await loadDriver("postgres");
+      const conn = await driver.connect(
+        parseTarget(pgUrl(schema), true),
+        AbortSignal.timeout(5000),
+      );
+      // As on a server before PostgreSQL 14: BEGIN READ ONLY, the query and COMMIT, pipelined.
+      (conn as unknown as { useTransactions(): void }).useTransactions();
+      const opts = { timeoutMs: 5000, signal: AbortSignal.timeout(10_000), maxRows: 5 };
+      try {
+        const unlock = await conn.query(
+          "SELECT set_config('default_transaction_read_only', 'off', false)",
+          [],
+          opts,
+        );
+        assertEquals(Array.from(unlock.rows), [["off"]]);
+        await assertRejects(
+          () => conn.query("SELECT wipe()", [], opts),
+          Error,
+          "cannot execute DELETE in a read-only transaction",
+        );
+        await assertRejects(
+          () => conn.query("SELECT set_config('transaction_read_only', 'off', false)", [], opts),
+          Error,
+          "transaction read-write mode must be set before any query",
+        );
+        // The failed transactions were closed: the session still answers, with bound params.
+        const ok = await conn.query("SELECT count(*)::int + $1 AS n FROM users", [1], opts);
+        assertEquals([ok.columns, Array.from(ok.rows), ok.truncated], [["n"], [[6]], false]);
+        const show = await conn.query("SHOW ALL", [], opts);
+        assertEquals([show.rows.length, show.truncated], [5, true]);
+        assertEquals(show.columns, ["name", "setting", "description"]);
+        assertEquals(conn.alive, true);
+      } finally {
+        await conn.close();
+      }
       const [{ n }] = await admin.unsafe(`SELECT count(*)::int AS n FROM ${schema}.users`);
       assertEquals(n, 5);
     });
@@ -413,15 +466,20 @@ Deno.test({
             sql: "SELECT g, g AS v FROM generate_series(1, 0) g",
             label_columns: ["g"],
           },
+          // SHOW cannot be wrapped in a LIMIT: a cursor stops it at the cap.
+          { name: "show", sql: "SHOW ALL", label_columns: ["name"], value_columns: ["setting"] },
         ],
         false,
         { max_rows: 10 },
       );
       assertEquals(acc.samples.filter((s) => s.name === "capped.v").length, 10);
       assertEquals(acc.value("single"), -5);
-      assertEquals(acc.errors.map((e) => [e.item, (e.err as Error).message]), [[
+      assertEquals(acc.errors.map((e) => [e.item, (e.err as Error).message]).sort(), [[
         "capped",
         'database source "test": query "capped": the result has more than max_rows = 10 rows; only the first 10 were read',
+      ], [
+        "show",
+        'database source "test": query "show": the result has more than max_rows = 10 rows; only the first 10 were read',
       ]]);
       const full = await collect(schema, [
         { name: "capped", sql: rows, label_columns: ["g"], value_columns: ["v"] },

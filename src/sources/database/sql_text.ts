@@ -215,7 +215,7 @@ export function capRows(sql: string, kind: DatabaseKind, limit: number): string 
   const body = sql.replace(/;\s*$/, "");
   const all = pieces(body, kind);
   const first = all.find((p) => p.code && p.text.trim() !== "");
-  if (!first || !/^\s*(SELECT|WITH|VALUES)\b/i.test(first.text)) return undefined;
+  if (!first || !/^[\s(]*(SELECT|WITH|VALUES)\b/i.test(first.text)) return undefined;
   const suffix = `\n) AS sextant_capped LIMIT ${limit}`;
   const wrapped = `SELECT * FROM (\n${body}${suffix}`;
   // Walk the wrapped text: the depth opened by the wrapper must stay above zero until the

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "../../../tests/assert.ts";
-import { translatePlaceholders, writeRefusal } from "./sql_text.ts";
+import { capRows, translatePlaceholders, writeRefusal } from "./sql_text.ts";
 
 Deno.test("translatePlaceholders rewrites $N for each driver and reorders MySQL params", () => {
   const sql = "SELECT a FROM t WHERE b > $2 AND c = $1 AND d = $2";
@@ -149,4 +149,38 @@ Deno.test("writeRefusal refuses data-modifying statements after a WITH and FOR U
       "SELECT last_update FROM pg_stat_user_tables",
     ]
   ) assertEquals(writeRefusal(sql, "postgres"), undefined, sql);
+});
+
+Deno.test("capRows wraps a read in a LIMIT, ending a trailing comment and dropping a final semicolon", () => {
+  assertEquals(
+    capRows("SELECT n FROM t -- note", "postgres", 11),
+    "SELECT * FROM (\nSELECT n FROM t -- note\n) AS sextant_capped LIMIT 11",
+  );
+  assertEquals(
+    capRows("/* c */ WITH x AS (SELECT ')' AS p) SELECT p FROM x;", "postgres", 2),
+    "SELECT * FROM (\n/* c */ WITH x AS (SELECT ')' AS p) SELECT p FROM x\n) AS sextant_capped LIMIT 2",
+  );
+  assertEquals(capRows("VALUES (1), (2)", "postgres", 3)?.endsWith("LIMIT 3"), true);
+  assertEquals(capRows("(SELECT 1)", "postgres", 3)?.endsWith("LIMIT 3"), true);
+});
+
+Deno.test("capRows refuses what it cannot wrap safely", () => {
+  for (
+    const sql of [
+      "SHOW ALL",
+      "EXPLAIN SELECT 1",
+      "TABLE t",
+      // A parenthesis that would close the wrapper early, or leave it open.
+      "SELECT 1) AS s, (SELECT 2",
+      "SELECT (1",
+      // A literal, identifier or comment left open swallows the wrapper's end.
+      "SELECT 1 /* open",
+      "SELECT 'open",
+      'SELECT 1 AS "open',
+      "SELECT $$open",
+      // A second statement.
+      "SELECT 1; SELECT 2",
+      "",
+    ]
+  ) assertEquals(capRows(sql, "postgres", 5), undefined, sql);
 });

@@ -79,6 +79,13 @@ class PgConnection implements DbConnection {
   watch(): void {
     this.#watched = this.#readOnly && reported(this.#sql) === "on";
   }
+  /**
+   * Runs each query in a pipelined `BEGIN READ ONLY` ... `COMMIT`, as on a server that does
+   * not report default_transaction_read_only; lets tests cover that path on a newer server.
+   */
+  useTransactions(): void {
+    this.#watched = false;
+  }
   markDead(): void {
     this.#alive = false;
   }
