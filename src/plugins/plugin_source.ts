@@ -356,10 +356,15 @@ export class PluginSource implements Source {
   }
 
   async collect(acc: Accumulator, signal: AbortSignal): Promise<void> {
-    const fail = (message: string) =>
-      acc.addError(
-        new CollectError(this.name, `plugin ${JSON.stringify(this.#c.plugin)}: ${message}`),
-      );
+    const error = (message: string) =>
+      new CollectError(this.name, `plugin ${JSON.stringify(this.#c.plugin)}: ${message}`);
+    /** One item (an output line, an exception in collect) failed. */
+    const itemError = (message: string) => acc.addError(error(message));
+    /**
+     * The plugin's backend failed as a whole (refused, quarantined, restarting, died, killed on
+     * timeout): the breaker, on_failure and fallback engage.
+     */
+    const fail = (message: string) => acc.fail(error(message));
     switch (this.#state) {
       case "unloaded":
       case "stopped":
@@ -386,7 +391,8 @@ export class PluginSource implements Source {
     }
     const out = await backend.collect(signal);
     for (const s of out.samples) acc.add(s);
-    for (const e of out.errors) fail(this.#redactor.redact(e));
+    for (const e of out.errors) itemError(this.#redactor.redact(e));
+    if (out.failed) return fail(this.#redactor.redact(out.failed));
     if (out.fatal) {
       fail(this.#redactor.redact(out.fatal));
       if (this.#backend === backend) {
