@@ -114,6 +114,9 @@ export class ModuleBackend implements Backend {
       platform: o.platform,
       clock: o.clock,
       maxLine: o.maxLine,
+      // The samples of one collect() are one protocol line: say so, not "printed a line".
+      overflowMessage:
+        `sent more than ${o.maxLine} bytes in one message (the samples of one collect(), or a line the plugin printed); raise max_output or return fewer samples`,
       killGrace: o.killGrace,
       onLine: (line) => this.#onLine(line),
       onExit: (status, why) => {
