@@ -71,6 +71,16 @@ export interface PluginStatus {
 
 const ENV_ALWAYS = ["PATH", "LANG", "TZ"];
 const HOST_ENV = ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "LANG", "TZ"];
+
+/** The environment of a module plugin's host process (before the plugin's own grants). */
+export function hostEnv(platform: Pick<Platform, "env">): Record<string, string> {
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  for (const k of HOST_ENV) {
+    const v = platform.env(k);
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+}
 const WATCH_DEBOUNCE_MS = 150;
 /** Changes that never reload a plugin: Python's bytecode caches, editors' swap files. */
 const IGNORED_CHANGE = /(^|\/)(__pycache__(\/|$)|[^/]*\.py[co]$|\.[^/]*\.swp$|[^/]*~$)/;
@@ -203,11 +213,7 @@ export class PluginSource implements Source {
       });
     }
     if (m.kind === "module") {
-      const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
-      for (const k of HOST_ENV) {
-        const v = this.#platform.env(k);
-        if (v !== undefined) env[k] = v;
-      }
+      const env = hostEnv(this.#platform);
       return new ModuleBackend({
         name: m.name,
         entryPath: info.entryPath!,
