@@ -7,7 +7,8 @@ import type { Redactor, SourceKind } from "../core/mod.ts";
 import { DEFAULT_EXPORTERS, exporterSecrets } from "../export/mod.ts";
 import { type Document, resolveSource, type SourceTable } from "./schema.ts";
 
-const CONNECTION_STRING = /^[a-z][a-z0-9+.\-]*:\/\/|^\s*server\s*=/i;
+// A `sqlite:` path is no secret: only a `password=` option in it is.
+const CONNECTION_STRING = /^[a-z][a-z0-9+.\-]*:\/\/|^\s*server\s*=|^sqlite:/i;
 
 /** Adds source secrets (passwords, tokens), exporter header values and the admin token. */
 export function registerSecrets(

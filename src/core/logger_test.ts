@@ -119,9 +119,9 @@ Deno.test("logger writes the count of a burst that stopped at the next log call 
   assertEquals(lines.length, 4);
   assertMatch(
     lines[2],
-    /WARN  \[source\.db\] connection refused …repeated 119 times repeated=119$/,
+    /WARN {2}\[source\.db\] connection refused …repeated 119 times repeated=119$/,
   );
-  assertMatch(lines[3], /INFO  \[source\.db\] still ok$/);
+  assertMatch(lines[3], /INFO {2}\[source\.db\] still ok$/);
   now = 200_000;
   src.info("collection ok");
   assertEquals(lines.filter((l) => l.includes("repeated")).length, 1, "each count once");

@@ -51,16 +51,31 @@ export class Redactor {
     this.#sorted = [...this.#secrets].sort((a, b) => b.length - a.length);
   }
 
-  /** Registers the password found in a URL or connection string, if any. */
+  /**
+   * Registers the password found in a URL or connection string, if any. A
+   * URL password may hold a raw `/` (it runs to the last `@`); a quoted ADO
+   * value may hold `;`. A URL that does not parse is registered whole, since
+   * where its password ends cannot be known.
+   */
   addFromConnectionString(cs: string): void {
-    const m = /^[a-z][a-z0-9+.\-]*:\/\/[^\s/@:]*:([^\s/]*)@/i.exec(cs);
+    const url = /^[a-z][a-z0-9+.\-]*:\/\//i.test(cs);
+    if (url && !URL.canParse(cs)) this.add(cs);
+    const m = url ? /^[a-z][a-z0-9+.\-]*:\/\/[^\s/@:]*:(\S*)@/i.exec(cs) : null;
     if (m?.[1]) {
       this.add(m[1]);
       try {
         this.add(decodeURIComponent(m[1]));
       } catch { /* not URL-encoded */ }
     }
-    for (const kv of cs.matchAll(/\b(?:password|pwd)\s*=\s*([^;]+)/gi)) this.add(kv[1].trim());
+    const kvs = cs.matchAll(/\b(?:password|pwd)\s*=\s*("(?:[^"]|"")*"|'(?:[^']|'')*'|[^;]+)/gi);
+    for (const kv of kvs) {
+      const v = kv[1].trim();
+      const q = v[0];
+      if ((q === '"' || q === "'") && v.length > 1 && v.endsWith(q)) {
+        this.add(v);
+        this.add(v.slice(1, -1).split(q + q).join(q));
+      } else this.add(v);
+    }
   }
 
   /** Text with known secrets and credential patterns masked. */

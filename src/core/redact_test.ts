@@ -60,3 +60,32 @@ Deno.test("redactCredentials masks a URL userinfo without a password whole", () 
   const r = new Redactor();
   assertEquals(r.redact(`cannot reach https://${token}@h/x`), "cannot reach https://***@h/x");
 });
+
+Deno.test("Redactor learns a URL password that holds '/' and masks it everywhere", () => {
+  const r = new Redactor();
+  const cs = "postgresql://u:Zq9/SECRETpw@127.0.0.1:5432/x";
+  r.addFromConnectionString(cs);
+  assertEquals(r.redact("password Zq9/SECRETpw rejected"), "password *** rejected");
+  // The raw '/' makes the URL unparsable (the port would be "Zq9"), so it goes whole.
+  assertEquals(r.redact(`cannot connect to ${cs}`), "cannot connect to ***");
+});
+
+Deno.test("Redactor masks a connection string that does not parse as a URL whole", () => {
+  const r = new Redactor();
+  const cs = "postgresql://u:Zq9/SECRETpw@[bad/x";
+  r.addFromConnectionString(cs);
+  const out = r.redact(`Invalid URL: '${cs}'`);
+  assertEquals(out, "Invalid URL: '***'");
+});
+
+Deno.test("Redactor masks quoted ADO password values that hold ';' or doubled quotes", () => {
+  const r = new Redactor();
+  r.addFromConnectionString(`Server=db;User Id=sa;Password="Zq9;SECRETpw";Encrypt=true`);
+  r.addFromConnectionString(`Server=db;Pwd='It''s;Hidden'`);
+  assertEquals(
+    r.redact(`Server=db;User Id=sa;Password="Zq9;SECRETpw";Encrypt=true`),
+    "Server=db;User Id=sa;Password=***;Encrypt=true",
+  );
+  assertEquals(r.redact("login failed: Zq9;SECRETpw"), "login failed: ***");
+  assertEquals(r.redact("login failed: It's;Hidden"), "login failed: ***");
+});

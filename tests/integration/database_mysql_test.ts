@@ -10,6 +10,7 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "../assert.ts";
+import mysql from "mysql2/promise";
 import { ConnectError, TimeoutError } from "../../src/core/mod.ts";
 import { databaseKind } from "../../src/sources/database/mod.ts";
 import { loadDriver } from "../../src/sources/database/driver.ts";
@@ -19,10 +20,15 @@ import { cli, MYSQL_URL, reachable, withCredentials, withMysqlDb } from "./datab
 
 const MY = await reachable(MYSQL_URL, "MariaDB/MySQL");
 
-async function collect(url: string, queries: Record<string, unknown>[], twice = false) {
+async function collect(
+  url: string,
+  queries: Record<string, unknown>[],
+  twice = false,
+  extra: Record<string, unknown> = {},
+) {
   const deps = testDeps();
   const src = databaseKind.create(
-    configFor(databaseKind, { connection_string: url, queries }),
+    configFor(databaseKind, { connection_string: url, queries, ...extra }),
     deps,
   );
   try {
@@ -72,6 +78,114 @@ Deno.test({
 });
 
 Deno.test({
+  name: "database source on MariaDB refuses executable comments and writes after WITH",
+  ignore: !MY,
+  async fn() {
+    await withMysqlDb(async (db) => {
+      const outfile = await Deno.makeTempFile();
+      await Deno.remove(outfile);
+      const { acc } = await collect(
+        db.url,
+        [
+          { name: "unlock", sql: "/*! SET SESSION tx_read_only = */ (SELECT 0)" },
+          { name: "wipe", sql: "/*! DELETE FROM orders WHERE id = */ (SELECT 1)" },
+          { name: "maria", sql: "/*M! DELETE FROM orders WHERE id = */ (SELECT 2)" },
+          { name: "file", sql: `SELECT 42 /*! INTO OUTFILE '${outfile}' */` },
+          { name: "cte", sql: "WITH x AS (SELECT 1) DELETE FROM orders" },
+          { name: "n", sql: "SELECT COUNT(*) FROM orders" },
+        ],
+        false,
+        { pool: { size: 1 }, max_concurrency: 1, read_only: false },
+      );
+      const byItem = Object.fromEntries(acc.errors.map((e) => [e.item, (e.err as Error).message]));
+      assertEquals(Object.keys(byItem).sort(), ["cte", "file", "maria", "unlock", "wipe"]);
+      for (const item of ["unlock", "wipe", "maria", "file"]) {
+        assertEquals(
+          byItem[item],
+          `database source "test": query "${item}": refused: the query holds a MySQL executable ` +
+            "comment (/*! ... */ or /*M! ... */), whose content the server runs as code",
+        );
+      }
+      assertStringIncludes(byItem.cte, 'refused: the query contains "DELETE", which writes');
+      assertEquals(acc.value("n"), 3);
+      assertEquals(await Deno.stat(outfile).then(() => true, () => false), false);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "database source on MariaDB keeps each query read-only after a function turns the session default off",
+  ignore: !MY,
+  async fn() {
+    await withMysqlDb(async (db) => {
+      const admin = await mysql.createConnection({ uri: MYSQL_URL });
+      try {
+        // Functions pass any lexical check: only the transaction stops their writes.
+        await admin.query(
+          `CREATE FUNCTION ${db.name}.unlk() RETURNS INT BEGIN SET SESSION tx_read_only = 0; RETURN 1; END`,
+        );
+        await admin.query(
+          `CREATE FUNCTION ${db.name}.wipe() RETURNS INT BEGIN DELETE FROM ${db.name}.orders; RETURN 1; END`,
+        );
+        const { acc } = await collect(
+          db.url,
+          [
+            { name: "unlock", sql: "SELECT unlk()" },
+            { name: "wipe", sql: "SELECT wipe()" },
+            { name: "n", sql: "SELECT COUNT(*) FROM orders" },
+          ],
+          false,
+          { pool: { size: 1 }, max_concurrency: 1 },
+        );
+        const byItem = Object.fromEntries(
+          acc.errors.map((e) => [e.item, (e.err as Error).message]),
+        );
+        assertEquals(Object.keys(byItem), ["wipe"]);
+        assertStringIncludes(byItem.wipe, "Cannot execute statement in a READ ONLY transaction");
+        assertEquals(acc.value("n"), 3);
+        const [rows] = await admin.query(`SELECT COUNT(*) AS n FROM ${db.name}.orders`);
+        assertEquals((rows as { n: number }[])[0].n, 3);
+      } finally {
+        await admin.end();
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "database source on MariaDB stops fetching at max_rows and says so per query",
+  ignore: !MY,
+  async fn() {
+    await withMysqlDb(async (db) => {
+      const rows =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) " +
+        "SELECT x, x * 2 AS v FROM c";
+      const { acc, acc2 } = await collect(
+        db.url,
+        [
+          { name: "capped", sql: rows, label_columns: ["x"], value_columns: ["v"] },
+          { name: "single", sql: rows.replace("SELECT x, ", "SELECT ") },
+          { name: "n", sql: "SELECT COUNT(*) FROM orders" },
+        ],
+        true,
+        { max_rows: 10, pool: { size: 1 }, max_concurrency: 1 },
+      );
+      for (const a of [acc, acc2]) {
+        assertEquals(a.samples.filter((s) => s.name === "capped.v").length, 10);
+        assertEquals(a.value("single"), 2);
+        // The dropped session is replaced: the next query on the one pooled session works.
+        assertEquals(a.value("n"), 3);
+        assertEquals(a.errors.map((e) => [e.item, (e.err as Error).message]), [[
+          "capped",
+          'database source "test": query "capped": the result has more than max_rows = 10 rows; only the first 10 were read',
+        ]]);
+      }
+    });
+  },
+});
+
+Deno.test({
   name: "database source sessions on MariaDB are read-only and writes are refused",
   ignore: !MY,
   async fn() {
@@ -84,6 +198,7 @@ Deno.test({
             conn.query("INSERT INTO orders (region) VALUES (?)", ["xx"], {
               timeoutMs: 5000,
               signal: AbortSignal.timeout(5000),
+              maxRows: 10,
             }),
           Error,
           "Cannot execute statement in a READ ONLY transaction",

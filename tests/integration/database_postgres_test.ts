@@ -192,6 +192,7 @@ Deno.test({
             conn.query("INSERT INTO users (name) VALUES ($1)", ["x"], {
               timeoutMs: 5000,
               signal: AbortSignal.timeout(5000),
+              maxRows: 10,
             }),
           Error,
           "cannot execute INSERT in a read-only transaction",
@@ -210,7 +211,7 @@ Deno.test({
       assertInstanceOf(byItem.sneaky, CollectError);
       assertEquals(
         byItem.sneaky.message,
-        'database source "test": query "sneaky": cannot execute SELECT in a read-only transaction (25006)',
+        'database source "test": query "sneaky": refused: the query contains "DELETE", which writes',
       );
       assertStringIncludes(byItem.plain.message, 'refused: a "DELETE" statement is not a read');
       const [{ n }] = await admin.unsafe(`SELECT count(*)::int AS n FROM ${schema}.users`);
@@ -219,10 +220,59 @@ Deno.test({
   },
 });
 
-async function collect(schema: string, queries: Record<string, unknown>[], twice = false) {
+Deno.test({
+  name:
+    "database source on PostgreSQL keeps each query read-only even after a query turns the session default off",
+  ignore: !PG,
+  async fn() {
+    await withPgSchema(async (schema, admin) => {
+      // A function that writes passes any lexical check: only the transaction stops it.
+      await admin.unsafe(
+        `CREATE FUNCTION ${schema}.wipe() RETURNS int LANGUAGE sql AS $$ DELETE FROM ${schema}.users RETURNING 1 $$`,
+      );
+      const { acc } = await collect(
+        schema,
+        [
+          {
+            name: "unlock",
+            sql: "SELECT set_config('default_transaction_read_only', 'off', false) = 'off'",
+          },
+          {
+            name: "unlock_tx",
+            sql: "SELECT set_config('transaction_read_only', 'off', false) = 'off'",
+          },
+          { name: "wipe", sql: "SELECT wipe()" },
+          { name: "users", sql: "SELECT count(*) FROM users" },
+        ],
+        false,
+        { pool: { size: 1 }, max_concurrency: 1 },
+      );
+      const byItem = Object.fromEntries(acc.errors.map((e) => [e.item, e.err as Error]));
+      assertEquals(Object.keys(byItem).sort(), ["unlock_tx", "wipe"]);
+      assertStringIncludes(
+        byItem.unlock_tx.message,
+        "transaction read-write mode must be set before any query",
+      );
+      assertEquals(
+        byItem.wipe.message,
+        'database source "test": query "wipe": cannot execute DELETE in a read-only transaction (25006)',
+      );
+      assertEquals(acc.value("users"), 5);
+      const [{ n }] = await admin.unsafe(`SELECT count(*)::int AS n FROM ${schema}.users`);
+      assertEquals(n, 5);
+    });
+  },
+});
+
+async function collect(
+  schema: string,
+  queries: Record<string, unknown>[],
+  twice = false,
+  extra: Record<string, unknown> = {},
+) {
   const deps = testDeps();
   const src = databaseKind.create(
-    configFor(databaseKind, { connection_string: pgUrl(schema), queries }),
+    configFor(databaseKind, { connection_string: pgUrl(schema), queries, ...extra }),
     deps,
   );
   try {
@@ -272,7 +322,8 @@ Deno.test({
       assertEquals(acc.value("exact"), 9007199254740992);
       assertEquals(acc.value("lossy"), 12345678901234567000);
       assertEquals([acc.value("kv.conns"), acc.value("kv.idle")], [7, 2]);
-      assertEquals(acc.errors.map((e) => (e.err as Error).message), [
+      // Queries run two at a time: the order of their errors is not fixed.
+      assertEquals(acc.errors.map((e) => (e.err as Error).message).sort(), [
         'database source "test": query "nan": column "float8": expected a number, found NaN',
         'database source "test": query "null": column "int4": expected a number, found NULL',
       ]);
@@ -301,6 +352,81 @@ Deno.test({
         'database source "test": query "slow" timed out after 300 ms',
       );
       assertEquals((details.queries as Record<string, { failures: number }>).slow.failures, 2);
+    });
+  },
+});
+
+Deno.test({
+  name: "database source never shows a password holding '/' or ';' in sextant once or config print",
+  ignore: !PG,
+  async fn() {
+    const u = new URL(PG_URL);
+    const dir = await Deno.makeTempDir({ prefix: "sextant-pg-" });
+    try {
+      await Deno.writeTextFile(
+        `${dir}/sextant.toml`,
+        `[[custom_metrics.sources]]
+name = "slash"
+type = "database"
+connection_string = "postgresql://u:Zq9/SECRETpw@${u.host}/x"
+queries = [{name = "n", sql = "SELECT 1"}]
+[[custom_metrics.sources]]
+name = "ado"
+type = "database"
+connection_string = 'Server=127.0.0.1,1;Database=x;User Id=u;Password="Zq9;SECRETpw";Encrypt=false'
+queries = [{name = "n", sql = "SELECT 1"}]
+`,
+      );
+      const once = await cli(["once", "-c", `${dir}/sextant.toml`, "--format", "json"]);
+      assertEquals(once.code, 1, once.stderr);
+      const errors = (JSON.parse(once.stdout) as { errors: { source: string }[] }).errors;
+      assertEquals(errors.map((e) => e.source).sort(), ["ado", "slash"]);
+      const printed = await cli(["config", "print", "-c", `${dir}/sextant.toml`, "--resolved"]);
+      assertEquals(printed.code, 0, printed.stderr);
+      for (
+        const [where, t] of [
+          ["once", once.stdout + once.stderr],
+          ["config print", printed.stdout + printed.stderr],
+        ]
+      ) assert(!t.includes("SECRETpw"), `the password appears in ${where}:\n${t}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "database source on PostgreSQL stops fetching at max_rows and says so per query",
+  ignore: !PG,
+  async fn() {
+    await withPgSchema(async (schema) => {
+      // Row 1000 divides by zero: fetching the whole result would fail the query.
+      const rows = "SELECT g, 1 / (g - 1000) AS v FROM generate_series(1, 5000) g";
+      const { acc } = await collect(
+        schema,
+        [
+          { name: "capped", sql: rows, label_columns: ["g"], value_columns: ["v"] },
+          // A single value reads two rows at most (the second only to tell a longer result).
+          { name: "single", sql: "SELECT 10 / (g - 3) FROM generate_series(1, 5000) g" },
+          {
+            name: "empty",
+            sql: "SELECT g, g AS v FROM generate_series(1, 0) g",
+            label_columns: ["g"],
+          },
+        ],
+        false,
+        { max_rows: 10 },
+      );
+      assertEquals(acc.samples.filter((s) => s.name === "capped.v").length, 10);
+      assertEquals(acc.value("single"), -5);
+      assertEquals(acc.errors.map((e) => [e.item, (e.err as Error).message]), [[
+        "capped",
+        'database source "test": query "capped": the result has more than max_rows = 10 rows; only the first 10 were read',
+      ]]);
+      const full = await collect(schema, [
+        { name: "capped", sql: rows, label_columns: ["g"], value_columns: ["v"] },
+      ]);
+      assertStringIncludes((full.acc.errors[0].err as Error).message, "division by zero");
     });
   },
 });

@@ -36,6 +36,8 @@ const querySchema = z.strictObject({
   on_null: zOnNull.optional(),
   /** @default the source's max_series */
   max_series: z.number().int().min(1).optional(),
+  /** @default the source's max_rows */
+  max_rows: z.number().int().min(1).optional(),
 });
 
 /** Pool limits. */
@@ -66,6 +68,8 @@ export const databaseFields = {
   on_null: zOnNull.default("skip"),
   /** Series one query may produce at most. @default {1000} */
   max_series: z.number().int().min(1).default(1000),
+  /** Rows one query may return at most; the driver stops fetching past it. @default {10000} */
+  max_rows: z.number().int().min(1).default(10_000),
 };
 
 /** The validated `database` fields. */

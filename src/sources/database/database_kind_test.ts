@@ -7,7 +7,7 @@ import {
 } from "../../../tests/assert.ts";
 import { parse as parseToml } from "smol-toml";
 import { DatabaseSync } from "node:sqlite";
-import { CollectError, ConnectError, FakeClock } from "../../core/mod.ts";
+import { CollectError, ConnectError, FakeClock, TimeoutError } from "../../core/mod.ts";
 import { databaseKind } from "./mod.ts";
 import { loadDriver } from "./driver.ts";
 import { mssqlConfig } from "./drivers/mssql.ts";
@@ -97,11 +97,15 @@ Deno.test("databaseKind refuses writes: SQLite opens read-only, and write statem
     const driver = await loadDriver("sqlite");
     const conn = await driver.connect(
       parseTarget(`sqlite:${file}`, true),
-      AbortSignal.timeout(1000),
+      AbortSignal.timeout(10_000),
     );
     const err = await assertRejects(
       () =>
-        conn.query("DELETE FROM jobs", [], { timeoutMs: 1000, signal: AbortSignal.timeout(1000) }),
+        conn.query("DELETE FROM jobs", [], {
+          timeoutMs: 1000,
+          signal: AbortSignal.timeout(10_000),
+          maxRows: 10,
+        }),
       Error,
       "attempt to write a readonly database",
     );
@@ -138,11 +142,13 @@ Deno.test("databaseKind reports each failing query with its name and keeps the o
         { name: "ok", sql: "SELECT 1" },
       ],
     });
-    assertEquals(acc.samples.map((s) => [s.name, s.value]), [["text", 0], [
-      "huge",
-      9007199254740992,
-    ], ["ok", 1]]);
-    assertEquals(acc.errors.map((e) => (e.err as Error).message), [
+    // Queries run concurrently (two at a time), so the order is not fixed.
+    assertEquals(acc.samples.map((s) => [s.name, s.value]).sort(), [
+      ["huge", 9007199254740992],
+      ["ok", 1],
+      ["text", 0],
+    ]);
+    assertEquals(acc.errors.map((e) => (e.err as Error).message).sort(), [
       'database source "test": query "missing": no such column: nope (ERR_SQLITE_ERROR)',
       'database source "test": query "nulls": column "cost": expected a number, found NULL',
     ]);
@@ -170,11 +176,11 @@ Deno.test("databaseKind runs a query with its own interval only when due", async
       }),
       deps,
     );
-    await src.start(AbortSignal.timeout(1000));
+    await src.start(AbortSignal.timeout(10_000));
     const names: string[][] = [];
     for (let i = 0; i < 4; i++) {
       const acc = new RecordingAccumulator();
-      await src.collect(acc, AbortSignal.timeout(1000));
+      await src.collect(acc, AbortSignal.timeout(10_000));
       names.push(acc.samples.map((s) => s.name).sort());
       clock.jump(10_000);
     }
@@ -194,10 +200,10 @@ Deno.test("databaseKind start fails with a ConnectError naming the endpoint, and
     deps,
   );
   const acc = new RecordingAccumulator();
-  await src.collect(acc, AbortSignal.timeout(1000));
+  await src.collect(acc, AbortSignal.timeout(10_000));
   assertEquals((acc.errors[0].err as Error).message, 'database source "test": not started');
   const err = await assertRejects(
-    () => src.start(AbortSignal.timeout(1000)),
+    () => src.start(AbortSignal.timeout(10_000)),
     ConnectError,
     "cannot connect to sqlite:/nonexistent/dir/x.db",
   );
@@ -322,4 +328,100 @@ Deno.test("databaseKind example config/examples/database.toml validates", async 
     assertEquals(schemaIssues(databaseKind, table), []);
     assertEquals(databaseKind.check!(configFor(databaseKind, table)), []);
   }
+});
+
+Deno.test("databaseKind stops reading SQLite rows at max_rows and says so per query", async () => {
+  await withDb(async (_dir, file) => {
+    // Row 101 fails (integer overflow): reading past the cap would turn the result into an error.
+    const rows =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) " +
+      "SELECT x, CASE WHEN x > 100 THEN abs(-9223372036854775808) ELSE x END AS v FROM c";
+    const { acc } = await collect({
+      connection_string: `sqlite:${file}`,
+      max_rows: 5,
+      queries: [
+        { name: "capped", sql: rows, label_columns: ["x"], value_columns: ["v"] },
+        { name: "single", sql: rows.replace("SELECT x, ", "SELECT ") },
+        { name: "own", sql: rows, label_columns: ["x"], value_columns: ["v"], max_rows: 2 },
+        // Under the cap the error row is read, and the error is not lost.
+        { name: "broken", sql: rows, label_columns: ["x"], value_columns: ["v"], max_rows: 200 },
+      ],
+    });
+    assertEquals(acc.samples.filter((s) => s.name === "capped.v").length, 5);
+    assertEquals(acc.samples.filter((s) => s.name === "own.v").length, 2);
+    assertEquals(acc.value("single"), 1);
+    assertEquals(
+      acc.errors.map((e) => [e.item, (e.err as Error).message]).sort(),
+      [
+        ["broken", 'database source "test": query "broken": integer overflow (ERR_SQLITE_ERROR)'],
+        [
+          "capped",
+          'database source "test": query "capped": the result has more than max_rows = 5 rows; only the first 5 were read',
+        ],
+        [
+          "own",
+          'database source "test": query "own": the result has more than max_rows = 2 rows; only the first 2 were read',
+        ],
+      ],
+    );
+    assertInstanceOf(acc.errors[0].err, CollectError);
+  });
+});
+
+Deno.test("databaseKind times a runaway SQLite query out without blocking the process", async () => {
+  await withDb(async (_dir, file) => {
+    const deps = testDeps();
+    const make = (name: string, sql: string) =>
+      databaseKind.create(
+        configFor(databaseKind, {
+          name,
+          connection_string: `sqlite:${file}`,
+          timeout: "150ms",
+          pool: { size: 1 },
+          queries: [{ name: "q", sql }],
+        }),
+        deps,
+      );
+    const runaway = make(
+      "runaway",
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) " +
+        "SELECT count(*) FROM c",
+    );
+    const other = make("other", "SELECT COUNT(*) FROM jobs");
+    await runaway.start(AbortSignal.timeout(10_000));
+    await other.start(AbortSignal.timeout(10_000));
+    try {
+      // The event loop keeps turning while SQLite runs: timers fire, other sources answer.
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 20);
+      const acc = new RecordingAccumulator();
+      const otherAcc = new RecordingAccumulator();
+      const t0 = performance.now();
+      try {
+        await Promise.all([
+          runaway.collect(acc, AbortSignal.timeout(10_000)),
+          other.collect(otherAcc, AbortSignal.timeout(10_000)),
+        ]);
+      } finally {
+        clearInterval(timer);
+      }
+      const elapsed = performance.now() - t0;
+      // A blocked event loop would let the query finish (about a second) before any timer.
+      assert(ticks >= 3, `only ${ticks} timer ticks while the query ran`);
+      assert(elapsed < 5000, `the timeout took ${elapsed} ms`);
+      assertEquals(otherAcc.value("q"), 4);
+      assertEquals(otherAcc.errors, []);
+      assertEquals(acc.errors.length, 1);
+      assertInstanceOf(acc.errors[0].err, TimeoutError);
+      assertStringIncludes(
+        (acc.errors[0].err as Error).message,
+        'database source "runaway": query "q"',
+      );
+      // The terminated connection was dropped.
+      assertEquals((runaway.details!().pool as { open: number }).open, 0);
+    } finally {
+      await runaway.stop();
+      await other.stop();
+    }
+  });
 });

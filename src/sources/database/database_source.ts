@@ -30,6 +30,8 @@ interface PreparedQuery {
   config: QueryConfig;
   rules: MappingRules;
   timeoutMs: number;
+  /** Rows fetched at most: 1 for a single value, else max_rows. */
+  maxRows: number;
   /** Why the query cannot run at all (a write, a placeholder without a value). */
   refused?: string;
   translated?: Translated;
@@ -74,6 +76,11 @@ export class DatabaseSource implements Source {
       const p: PreparedQuery = {
         config: q,
         timeoutMs: Math.min(q.timeout ?? config.timeout, config.timeout),
+        // A single value reads the first row only.
+        maxRows: q.label_columns.length === 0 && q.value_columns.length === 0 &&
+            q.metric_column === undefined
+          ? 1
+          : q.max_rows ?? config.max_rows,
         runs: 0,
         failures: 0,
         rules: {
@@ -249,6 +256,7 @@ export class DatabaseSource implements Source {
           result = await lease.conn.query(q.translated!.sql, params, {
             timeoutMs: q.timeoutMs,
             signal,
+            maxRows: q.maxRows,
           });
           lease.release();
           break;
@@ -272,7 +280,13 @@ export class DatabaseSource implements Source {
     }
     q.lastDurationMs = Math.round((performance.now() - t0) * 100) / 100;
     q.lastRows = result.rows.length;
-    this.#report(q, acc, mapRows(q.rules, result));
+    const mapped = mapRows(q.rules, result);
+    if (result.truncated && q.maxRows > 1) {
+      mapped.problems.unshift(
+        `the result has more than max_rows = ${q.maxRows} rows; only the first ${q.maxRows} were read`,
+      );
+    }
+    this.#report(q, acc, mapped);
   }
 
   /** Hands a query's mapped samples and problems to the accumulator. */

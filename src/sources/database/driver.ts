@@ -29,6 +29,8 @@ export type DbValue = unknown;
 export interface QueryResult {
   columns: string[];
   rows: DbValue[][];
+  /** The result had more than `maxRows` rows; only the first `maxRows` were read. */
+  truncated?: boolean;
 }
 
 /** Options of one query. */
@@ -37,6 +39,8 @@ export interface QueryOptions {
   timeoutMs: number;
   /** Aborts the query (the source stopped, or the run timed out). */
   signal: AbortSignal;
+  /** Rows read at most: the driver stops fetching past it and sets `truncated`. */
+  maxRows: number;
 }
 
 /** One open session. */

@@ -28,10 +28,10 @@ function pool(opts: Partial<PoolOptions> = {}, clock = { t: 0 }) {
 
 Deno.test("Pool reuses idle connections and reports its state", async () => {
   const { p, opened } = pool();
-  const a = await p.acquire(AbortSignal.timeout(1000));
+  const a = await p.acquire(AbortSignal.timeout(10_000));
   assertEquals(a.reused, false);
   a.release();
-  const b = await p.acquire(AbortSignal.timeout(1000));
+  const b = await p.acquire(AbortSignal.timeout(10_000));
   assertEquals([b.reused, b.conn === a.conn, opened()], [true, true, 1]);
   const s = p.stats();
   assertEquals([s.size, s.open, s.in_use, s.idle, s.waiting, s.acquires], [2, 1, 1, 0, 0, 2]);
@@ -44,14 +44,14 @@ Deno.test("Pool reuses idle connections and reports its state", async () => {
 
 Deno.test("Pool queues acquirers when full and times them out", async () => {
   const { p } = pool({ size: 1 });
-  const a = await p.acquire(AbortSignal.timeout(1000));
-  const waiting = p.acquire(AbortSignal.timeout(1000));
+  const a = await p.acquire(AbortSignal.timeout(10_000));
+  const waiting = p.acquire(AbortSignal.timeout(10_000));
   assertEquals(p.stats().waiting, 1);
   a.release();
   const b = await waiting;
   assertEquals(b.conn, a.conn);
   await assertRejects(
-    () => p.acquire(AbortSignal.timeout(1000)),
+    () => p.acquire(AbortSignal.timeout(10_000)),
     TimeoutError,
     "waiting for a pooled connection (all 1 in use) timed out after 50 ms",
   );
@@ -61,9 +61,9 @@ Deno.test("Pool queues acquirers when full and times them out", async () => {
 });
 
 Deno.test("Pool replaces broken connections and hands a new one to a waiter", async () => {
-  const { p, opened } = pool({ size: 1, acquireTimeoutMs: 1000 });
-  const a = await p.acquire(AbortSignal.timeout(1000));
-  const waiting = p.acquire(AbortSignal.timeout(1000));
+  const { p, opened } = pool({ size: 1, acquireTimeoutMs: 10_000 });
+  const a = await p.acquire(AbortSignal.timeout(10_000));
+  const waiting = p.acquire(AbortSignal.timeout(10_000));
   a.release(true);
   const b = await waiting;
   assert(b.conn !== a.conn, "a fresh connection");
@@ -71,7 +71,7 @@ Deno.test("Pool replaces broken connections and hands a new one to a waiter", as
   b.release();
   // A connection that died while idle is replaced on the next acquire.
   await b.conn.close();
-  const c = await p.acquire(AbortSignal.timeout(1000));
+  const c = await p.acquire(AbortSignal.timeout(10_000));
   assertEquals([c.reused, p.stats().connections_replaced], [false, 2]);
   c.release();
   await p.close();
@@ -79,10 +79,10 @@ Deno.test("Pool replaces broken connections and hands a new one to a waiter", as
 
 Deno.test("Pool closes connections past their idle timeout or lifetime", async () => {
   const { p, clock } = pool({ idleTimeoutMs: 100, maxLifetimeMs: 1000 });
-  const a = await p.acquire(AbortSignal.timeout(1000));
+  const a = await p.acquire(AbortSignal.timeout(10_000));
   a.release();
   clock.t = 100;
-  const b = await p.acquire(AbortSignal.timeout(1000));
+  const b = await p.acquire(AbortSignal.timeout(10_000));
   assert(b.conn !== a.conn, "idle one expired");
   assertEquals(p.stats().connections_expired, 1);
   clock.t = 1100;
@@ -92,13 +92,15 @@ Deno.test("Pool closes connections past their idle timeout or lifetime", async (
 });
 
 Deno.test("Pool rejects waiters and acquires once closed", async () => {
-  const { p } = pool({ size: 1, acquireTimeoutMs: 1000 });
-  const a = await p.acquire(AbortSignal.timeout(1000));
-  const waiting = p.acquire(AbortSignal.timeout(1000));
+  const { p } = pool({ size: 1, acquireTimeoutMs: 10_000 });
+  const a = await p.acquire(AbortSignal.timeout(10_000));
+  const waiting = p.acquire(AbortSignal.timeout(10_000));
+  // The rejection handler goes on before close() rejects the waiter.
+  const rejected = assertRejects(() => waiting, ConnectError, "the pool is closed");
   await p.close();
-  await assertRejects(() => waiting, ConnectError, "the pool is closed");
+  await rejected;
   await assertRejects(
-    () => p.acquire(AbortSignal.timeout(1000)),
+    () => p.acquire(AbortSignal.timeout(10_000)),
     ConnectError,
     "the pool is closed",
   );
@@ -112,7 +114,7 @@ Deno.test("Pool counts failed connects and passes the error on", async () => {
     { size: 1, idleTimeoutMs: 1, maxLifetimeMs: 1, acquireTimeoutMs: 1 },
     () => 0,
   );
-  await assertRejects(() => p.acquire(AbortSignal.timeout(1000)), Error, "ECONNREFUSED");
+  await assertRejects(() => p.acquire(AbortSignal.timeout(10_000)), Error, "ECONNREFUSED");
   assertEquals([p.stats().connect_failures, p.stats().open], [1, 0]);
   await p.close();
 });
@@ -120,13 +122,13 @@ Deno.test("Pool counts failed connects and passes the error on", async () => {
 Deno.test("Pool.tryAcquire lends an idle connection synchronously, and nothing otherwise", async () => {
   const { p, clock, opened } = pool({ size: 1 });
   assertEquals(p.tryAcquire(), undefined); // nothing open yet: acquire() opens
-  const a = await p.acquire(AbortSignal.timeout(1000));
+  const a = await p.acquire(AbortSignal.timeout(10_000));
   assertEquals(p.tryAcquire(), undefined); // the only connection is in use
   a.release();
   const b = p.tryAcquire()!;
   assertEquals([b.conn === a.conn, b.reused, opened(), p.stats().acquires], [true, true, 1, 2]);
   // A waiter queued behind a busy pool goes first: tryAcquire does not jump the queue.
-  const waiting = p.acquire(AbortSignal.timeout(1000));
+  const waiting = p.acquire(AbortSignal.timeout(10_000));
   b.release();
   const c = await waiting;
   c.release();

@@ -10,6 +10,8 @@ import type { DatabaseKind } from "./driver.ts";
 interface Piece {
   code: boolean;
   text: string;
+  /** A MySQL/MariaDB executable comment (`/*! ... *\/`, `/*M! ... *\/`): the server runs its content. */
+  executable?: boolean;
 }
 
 /** Splits SQL into code and non-code pieces (strings, quoted names, comments). */
@@ -21,9 +23,9 @@ function pieces(sql: string, kind: DatabaseKind): Piece[] {
     if (code) out.push({ code: true, text: code });
     code = "";
   };
-  const skipTo = (start: number, end: number) => {
+  const skipTo = (start: number, end: number, executable = false) => {
     flush();
-    out.push({ code: false, text: sql.slice(start, end) });
+    out.push({ code: false, text: sql.slice(start, end), ...(executable && { executable }) });
     i = end;
   };
   while (i < sql.length) {
@@ -37,7 +39,8 @@ function pieces(sql: string, kind: DatabaseKind): Piece[] {
       skipTo(i, nl < 0 ? sql.length : nl);
     } else if (c === "/" && next === "*") {
       const end = sql.indexOf("*/", i + 2);
-      skipTo(i, end < 0 ? sql.length : end + 2);
+      const executable = kind === "mysql" && /^\/\*M?!/i.test(sql.slice(i, i + 4));
+      skipTo(i, end < 0 ? sql.length : end + 2, executable);
     } else if (c === "'" || c === '"' || (c === "`" && kind === "mysql")) {
       // Quotes are escaped by doubling everywhere, and by backslash in MySQL strings.
       let j = i + 1;
@@ -152,8 +155,13 @@ const READ_KEYWORDS = new Set([
   "PRAGMA",
 ]);
 
-/** Keywords that write wherever they appear in code (`SELECT ... INTO t`, `EXPLAIN ANALYZE`). */
-const WRITE_ANYWHERE = /\b(INTO|ANALY[SZ]E)\b/i;
+/**
+ * Keywords that write wherever they appear in code: `SELECT ... INTO t`,
+ * `EXPLAIN ANALYZE`, a data-modifying statement after a `WITH` (its own or
+ * inside a CTE), `SELECT ... FOR UPDATE`.
+ */
+const WRITE_ANYWHERE =
+  /(?<![\w$@#.])(INTO|ANALY[SZ]E|INSERT|UPDATE|DELETE|MERGE|UPSERT|TRUNCATE|DROP|ALTER|CREATE|GRANT|REVOKE)(?![\w$])/i;
 
 /**
  * Why a statement is refused as a write, or `undefined` when it reads. This
@@ -167,7 +175,12 @@ const WRITE_ANYWHERE = /\b(INTO|ANALY[SZ]E)\b/i;
  * ```
  */
 export function writeRefusal(sql: string, kind: DatabaseKind): string | undefined {
-  const code = pieces(sql, kind).filter((p) => p.code).map((p) => p.text).join(" ");
+  const all = pieces(sql, kind);
+  if (all.some((p) => p.executable)) {
+    return "the query holds a MySQL executable comment (/*! ... */ or /*M! ... */), " +
+      "whose content the server runs as code";
+  }
+  const code = all.filter((p) => p.code).map((p) => p.text).join(" ");
   const statements = code.split(";").map((s) => s.trim()).filter((s) => s !== "");
   if (statements.length === 0) return "the query is empty";
   if (statements.length > 1) {

@@ -97,3 +97,56 @@ Deno.test("writeRefusal accepts reads and refuses writes with the reason", () =>
   );
   assertEquals(writeRefusal("  -- nothing\n", "sqlite"), "the query is empty");
 });
+
+Deno.test("writeRefusal refuses MySQL executable comments, which the server runs as code", () => {
+  const why = "the query holds a MySQL executable comment (/*! ... */ or /*M! ... */), " +
+    "whose content the server runs as code";
+  for (
+    const sql of [
+      "/*! SET SESSION tx_read_only = */ (SELECT 0)",
+      "/*! DELETE FROM t WHERE x = */ (SELECT 1)",
+      "SELECT 42 /*! INTO OUTFILE '/tmp/x.txt' */",
+      "SELECT 1 /*!50000 , sleep(1) */",
+      "SELECT 1 /*M! , 2 */",
+      "SELECT 1 /*m!100000 , 2 */",
+    ]
+  ) assertEquals(writeRefusal(sql, "mysql"), why, sql);
+  // Plain comments and the same text in a literal stay fine; other databases treat them as comments.
+  assertEquals(writeRefusal("SELECT '/*! x */' /* ! not executable */", "mysql"), undefined);
+  assertEquals(writeRefusal("SELECT 1 /*! DELETE */", "postgres"), undefined);
+});
+
+Deno.test("writeRefusal refuses data-modifying statements after a WITH and FOR UPDATE", () => {
+  const cases: [string, string, string][] = [
+    ["WITH x AS (SELECT 1) DELETE FROM t", "postgres", "DELETE"],
+    ["WITH x AS (SELECT 1) UPDATE t SET s = 'pwned'", "sqlite", "UPDATE"],
+    [
+      "WITH d AS (DELETE FROM t WHERE x = 1 RETURNING 1) SELECT count(*) FROM d",
+      "postgres",
+      "DELETE",
+    ],
+    ["with x as (select 1) insert into t select * from x", "mysql", "INSERT"],
+    [
+      "WITH s AS (SELECT 1 AS a) MERGE t USING s ON t.a = s.a WHEN MATCHED THEN DELETE;",
+      "mssql",
+      "MERGE",
+    ],
+    ["SELECT * FROM t FOR UPDATE", "postgres", "UPDATE"],
+    ["WITH x AS (SELECT 1) TRUNCATE t", "postgres", "TRUNCATE"],
+  ];
+  for (const [sql, kind, word] of cases) {
+    assertEquals(
+      writeRefusal(sql, kind as "postgres"),
+      `the query contains ${JSON.stringify(word)}, which writes`,
+      sql,
+    );
+  }
+  // Words that merely contain a keyword, quoted names and literals are reads.
+  for (
+    const sql of [
+      "WITH x AS (SELECT updated_at, deleted FROM t) SELECT count(*) FROM x",
+      `SELECT "update", 'DELETE FROM t' FROM t`,
+      "SELECT last_update FROM pg_stat_user_tables",
+    ]
+  ) assertEquals(writeRefusal(sql, "postgres"), undefined, sql);
+});

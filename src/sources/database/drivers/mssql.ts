@@ -14,6 +14,7 @@ import {
   type DbConnection,
   type Driver,
   errorCode,
+  type QueryOptions,
   type QueryResult,
   withSignal,
 } from "../driver.ts";
@@ -113,15 +114,19 @@ class MssqlConnection implements DbConnection {
   async query(
     sql: string,
     params: unknown[],
-    opts: { timeoutMs: number; signal: AbortSignal },
+    opts: QueryOptions,
   ): Promise<QueryResult> {
     const req = this.#pool.request();
     req.arrayRowMode = true;
     params.forEach((p, i) => req.input(`p${i + 1}`, p));
     const r = await withSignal(req.query(sql), opts.signal, () => req.cancel());
+    const rows = (r.recordset ?? []) as unknown[][];
+    // tedious has read the whole result by now: the cap keeps the mapping bounded.
+    const truncated = rows.length > opts.maxRows;
     return {
       columns: (r.columns?.[0] ?? []).map((c) => c.name),
-      rows: (r.recordset ?? []) as unknown[][],
+      rows: truncated ? rows.slice(0, opts.maxRows) : rows,
+      truncated,
     };
   }
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * MySQL and MariaDB through mysql2. Sessions are `READ ONLY`; the query
+ * MySQL and MariaDB through mysql2. Sessions are `READ ONLY`, and each
+ * query runs in its own `START TRANSACTION READ ONLY` transaction; the query
  * timeout is set on the server (`max_statement_time` on MariaDB,
  * `max_execution_time` on MySQL) and enforced on the client by destroying the
  * session. Parameters go through server-side prepared statements, so they are
@@ -13,6 +14,7 @@ import {
   type DbConnection,
   type Driver,
   errorCode,
+  type QueryOptions,
   type QueryResult,
   withSignal,
 } from "../driver.ts";
@@ -30,9 +32,11 @@ class MysqlConnection implements DbConnection {
   #alive = true;
   #mariadb: boolean;
   #timeout = -1;
-  constructor(c: Raw, mariadb: boolean) {
+  #readOnly: boolean;
+  constructor(c: Raw, mariadb: boolean, readOnly: boolean) {
     this.#c = c;
     this.#mariadb = mariadb;
+    this.#readOnly = readOnly;
     const dead = () => {
       this.#alive = false;
     };
@@ -45,7 +49,7 @@ class MysqlConnection implements DbConnection {
   async query(
     sql: string,
     params: unknown[],
-    opts: { timeoutMs: number; signal: AbortSignal },
+    opts: QueryOptions,
   ): Promise<QueryResult> {
     const kill = () => {
       this.#alive = false;
@@ -58,21 +62,50 @@ class MysqlConnection implements DbConnection {
       await withSignal(call((cb) => this.#c.query(set, cb)), opts.signal, kill);
       this.#timeout = opts.timeoutMs;
     }
+    // Each query runs in its own READ ONLY transaction: a stored function called from a
+    // SELECT can switch the session default back to read-write, but not this.
+    if (this.#readOnly) {
+      await withSignal(
+        call((cb) => this.#c.query("START TRANSACTION READ ONLY", cb)),
+        opts.signal,
+        kill,
+      );
+    }
     const options = { sql, rowsAsArray: true };
-    const [rows, fields] = await withSignal(
-      call<unknown>((cb) =>
-        params.length === 0
-          ? this.#c.query(options, cb)
-          : this.#c.execute({ ...options, values: params as never }, cb)
-      ),
-      opts.signal,
-      kill,
-    );
-    if (!Array.isArray(rows)) return { columns: [], rows: [] };
-    return {
-      columns: ((fields ?? []) as { name: string }[]).map((f) => f.name),
-      rows: rows as unknown[][],
-    };
+    const rows: unknown[][] = [];
+    let columns: string[] | undefined;
+    let truncated = false as boolean;
+    try {
+      // Rows arrive as events, so a huge result stops at the cap: the session is dropped
+      // (MySQL cannot end a result set early otherwise) and the pool replaces it.
+      await withSignal(
+        new Promise<void>((resolve, reject) => {
+          const cmd = params.length === 0
+            ? this.#c.query(options)
+            : this.#c.execute({ ...options, values: params as never });
+          cmd.on("fields", (fields: { name: string }[]) => {
+            columns = fields.map((f) => f.name);
+          });
+          cmd.on("result", (row: unknown) => {
+            if (truncated || columns === undefined) return;
+            if (rows.length === opts.maxRows) {
+              truncated = true;
+              kill();
+              resolve();
+            } else rows.push(row as unknown[]);
+          });
+          cmd.on("error", reject);
+          cmd.on("end", () => resolve());
+        }),
+        opts.signal,
+        kill,
+      );
+    } finally {
+      if (this.#readOnly && this.#alive) {
+        await withSignal(call((cb) => this.#c.query("COMMIT", cb)), opts.signal, kill);
+      }
+    }
+    return { columns: columns ?? [], rows: columns ? rows : [], truncated };
   }
   close(): Promise<void> {
     if (!this.#alive) {
@@ -125,7 +158,7 @@ export const driver: Driver = {
           () => c.destroy(),
         );
       }
-      return new MysqlConnection(c, mariadb);
+      return new MysqlConnection(c, mariadb, target.readOnly);
     } catch (err) {
       c.destroy();
       throw err;

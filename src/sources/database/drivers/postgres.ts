@@ -2,7 +2,8 @@
  * PostgreSQL through postgres.js. Each pooled connection is a postgres.js
  * instance limited to one session, so that the source's pool (not the
  * library's) decides when a session is replaced. Sessions start with
- * `default_transaction_read_only = on`; `statement_timeout` enforces the
+ * `default_transaction_read_only = on`, and each query runs in its own
+ * `BEGIN READ ONLY` transaction, which the query itself cannot turn off; `statement_timeout` enforces the
  * query timeout on the server, and a cancel request on the client.
  * @module
  */
@@ -12,6 +13,7 @@ import {
   type DbConnection,
   type Driver,
   errorCode,
+  type QueryOptions,
   type QueryResult,
   withSignal,
 } from "../driver.ts";
@@ -33,19 +35,14 @@ function cancel(q: { cancel(): void }): void {
   canceller(q).catch(() => {});
 }
 
-function toResult(rows: postgres.RowList<postgres.Row[]>): QueryResult {
-  const cols = rows.columns;
-  const columns: string[] = [];
-  if (cols) { for (let i = 0; i < cols.length; i++) columns.push(cols[i].name); }
-  return { columns, rows: rows as unknown as unknown[][] };
-}
-
 class PgConnection implements DbConnection {
   #sql: postgres.Sql;
   #alive = true;
   #timeout = -1;
-  constructor(sql: postgres.Sql) {
+  #readOnly: boolean;
+  constructor(sql: postgres.Sql, readOnly: boolean) {
     this.#sql = sql;
+    this.#readOnly = readOnly;
   }
   get alive(): boolean {
     return this.#alive;
@@ -56,19 +53,50 @@ class PgConnection implements DbConnection {
   query(
     text: string,
     params: unknown[],
-    opts: { timeoutMs: number; signal: AbortSignal },
+    opts: QueryOptions,
   ): Promise<QueryResult> {
     if (opts.timeoutMs !== this.#timeout) return this.#setTimeoutThenQuery(text, params, opts);
-    // Not async: one promise per query, resolved with the result directly.
-    const q = this.#sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-      prepare: true,
-    }).values();
-    return withSignal(q, opts.signal, () => cancel(q), toResult);
+    let q: postgres.PendingValuesQuery<unknown[][]> | undefined;
+    const rows: unknown[][] = [];
+    let truncated = false as boolean;
+    const CLOSE = this.#sql.CLOSE;
+    // A cursor fetches at most maxRows + 1 rows per round trip and stops at the cap,
+    // so a huge result is never read whole.
+    const run = async (sql: postgres.Sql | postgres.TransactionSql) => {
+      q = sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true })
+        .values() as unknown as postgres.PendingValuesQuery<unknown[][]>;
+      const done = await q.cursor(opts.maxRows + 1, (batch: unknown[][]) => {
+        for (const row of batch) {
+          if (rows.length === opts.maxRows) {
+            truncated = true;
+            return CLOSE;
+          }
+          rows.push(row);
+        }
+      });
+      return (done as unknown as { columns?: { name: string }[] }).columns;
+    };
+    // Each query runs in its own READ ONLY transaction: a query cannot switch that off
+    // (set_config on transaction_read_only fails once the transaction has run a query),
+    // whereas the session default could be changed by an earlier query.
+    const p = this.#readOnly ? this.#sql.begin("read only", (tx) => run(tx)) : run(this.#sql);
+    return withSignal(
+      p as Promise<{ name: string }[] | undefined>,
+      opts.signal,
+      () => {
+        if (q) cancel(q);
+      },
+      (cols) => {
+        const columns: string[] = [];
+        if (cols) { for (let i = 0; i < cols.length; i++) columns.push(cols[i].name); }
+        return { columns, rows, truncated };
+      },
+    );
   }
   async #setTimeoutThenQuery(
     text: string,
     params: unknown[],
-    opts: { timeoutMs: number; signal: AbortSignal },
+    opts: QueryOptions,
   ): Promise<QueryResult> {
     await withSignal(
       this.#sql.unsafe(`SET statement_timeout = ${Math.max(1, Math.round(opts.timeoutMs))}`),
@@ -101,7 +129,7 @@ export const driver: Driver = {
         ...(target.readOnly && { default_transaction_read_only: true }),
       },
     });
-    conn = new PgConnection(sql);
+    conn = new PgConnection(sql, target.readOnly);
     try {
       await withSignal(sql.unsafe("SELECT 1"), signal);
     } catch (err) {
