@@ -62,6 +62,9 @@ export class AggregationDriver {
     return this.#lastErrors;
   }
 
+  /** How many times aggregates were written to the pipeline (a publish with nothing new writes nothing). */
+  writes = 0;
+
   /** Only ingest in `feed` (`once` publishes once, after every source ran). */
   holding = false;
 
@@ -76,10 +79,15 @@ export class AggregationDriver {
   publish(includeOpen = false): Sample[] {
     if (!this.active && this.#last.length === 0) return [];
     const { samples, errors } = this.engine.read(this.#clock.now(), { includeOpen });
-    const { rejected } = this.#pipeline.write(AGGREGATE_SOURCE, samples);
-    for (const r of rejected) {
-      this.#rejected++;
-      this.#log.warn("aggregate not exported", { metric: r.sample.name, reason: r.reason });
+    // Between window closes the engine hands back its cached samples: the pipeline already holds
+    // them, and rewriting thousands of series after every collection cost most of the agent's CPU.
+    if (!sameSamples(samples, this.#last)) {
+      this.writes++;
+      const { rejected } = this.#pipeline.write(AGGREGATE_SOURCE, samples);
+      for (const r of rejected) {
+        this.#rejected++;
+        this.#log.warn("aggregate not exported", { metric: r.sample.name, reason: r.reason });
+      }
     }
     const seen = new Set<string>();
     for (const e of errors) {
@@ -168,4 +176,11 @@ export class AggregationDriver {
     if (this.active) add("rejected", this.#rejected, "counter", {});
     return out;
   }
+}
+
+/** True when `a` holds the very same sample objects as `b`, in order. */
+function sameSamples(a: readonly Sample[], b: readonly Sample[]): boolean {
+  if (a.length !== b.length || a.length === 0) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -386,3 +386,59 @@ window = "5m"
   assertEquals(out.map((s) => [s.name, s.value]), [["api_health.up.count", 2]]);
   await agent.stop();
 });
+
+Deno.test("agent writes aggregates to the pipeline only when they changed, not after every collection", async () => {
+  const srv = server();
+  try {
+    const { config, messages } = await load(`
+[custom_metrics.agent]
+jitter = 0
+[custom_metrics.admin]
+enabled = false
+[[custom_metrics.exporters]]
+type = "prometheus"
+listen = "127.0.0.1:0"
+
+[[custom_metrics.sources]]
+name = "api_health"
+type = "http"
+url = "${srv.url}"
+interval = "10s"
+
+[[custom_metrics.aggregators]]
+source = "api_health.up"
+type = "stats"
+stats = ["count"]
+window = "1m"
+`);
+    assertEquals(messages, []);
+    const { agent, clock } = agentFor(config!);
+    await agent.start();
+    try {
+      const collected = (n: number) =>
+        waitFor(() => agent.status().sources[0].collections === n, `collection ${n}`);
+      await clock.advance(0);
+      await collected(1); // t = 0: nothing closed yet
+      for (let n = 2; n <= 6; n++) {
+        await clock.advance(10_000);
+        await collected(n); // t = 50 s at most: still inside the first window
+      }
+      const beforeClose = agent.aggregation.writes;
+      await clock.advance(10_000); // t = 60 s: the window closes, then a collection
+      await collected(7);
+      const afterClose = agent.aggregation.writes;
+      assertEquals(afterClose, beforeClose + 1, "one write for the closed window");
+      for (let n = 8; n <= 10; n++) {
+        await clock.advance(10_000);
+        await collected(n);
+      }
+      assertEquals(agent.aggregation.writes, afterClose, "no rewrite of unchanged aggregates");
+      const text = await agent.pipeline.prometheusText();
+      assertMatch(text, /^api_health_up_count_value\{[^}]*window="1m"[^}]*\} 6$/m);
+    } finally {
+      await agent.stop();
+    }
+  } finally {
+    await srv.close();
+  }
+});

@@ -213,8 +213,8 @@ export function checkDocument(
     if (!view.complete(base)) return;
     const kind = kinds.find((k) => k.type === s.type);
     const resolved = resolveSource(s as SourceTable, cm.agent);
-    for (const p of kind?.check?.(resolved as never) ?? []) {
-      issues.push({ path: [...base, ...p.path], message: p.message });
+    for (const p of (kind?.check?.(resolved as never) ?? []) as ConfigIssue[]) {
+      issues.push({ ...p, path: [...base, ...p.path] });
     }
   });
 

@@ -533,8 +533,13 @@ listen = "127.0.0.1:0"
     stat: (
       p,
     ) => (p === "/nonexistent/plugins"
-      ? Promise.reject(new Error("EACCES: permission denied"))
+      ? Promise.resolve({ isFile: false, isDirectory: true, size: 0, mtimeMs: 0 })
       : platform.stat(p)),
+    readDir: (
+      p,
+    ) => (p === "/nonexistent/plugins"
+      ? Promise.reject(new Error("EACCES: permission denied"))
+      : platform.readDir(p)),
     onSignal: (sig, fn) => {
       handlers.set(sig, fn);
       return () => handlers.delete(sig);
@@ -544,7 +549,7 @@ listen = "127.0.0.1:0"
   await waitFor(() => handlers.has("SIGHUP"), "signal handlers");
   assertMatch(
     a.errText(),
-    /plugin directory cannot be read dir=\/nonexistent\/plugins error="EACCES: permission denied"/,
+    /^warning: \S+plug\.toml:2:23: custom_metrics\.plugin_directories\[0\]: plugin directory "\/nonexistent\/plugins" cannot be read: EACCES: permission denied$/m,
   );
   handlers.get("SIGHUP")!();
   await waitFor(() => /configuration reloaded trigger=signal/.test(a.errText()), "the reload");

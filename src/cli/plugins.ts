@@ -1,9 +1,11 @@
 /**
  * `sextant plugins list|check [DIR]`: discovers plugins (in DIR, or in the
- * config's plugin_directories) and validates their manifests.
+ * config's plugin_directories) and validates their manifests; `check` also
+ * load-checks each entry (imports a module plugin in a real host, parses a
+ * python plugin).
  * @module
  */
-import { discoverPlugins, pluginReport } from "../plugins/mod.ts";
+import { checkEntry, discoverPlugins, pluginReport } from "../plugins/mod.ts";
 import { selfExec } from "../runtime/mod.ts";
 import { type GlobalFlags, loadOrReport } from "./context.ts";
 import { type CliIO, EXIT } from "./io.ts";
@@ -24,6 +26,12 @@ export async function pluginsCommand(
   }
   const found = await discoverPlugins(dirs, io.platform, baseDir);
   const self = selfExec();
+  if (sub === "check") {
+    for (const p of found.plugins) {
+      if (p.problems.length || !p.manifest) continue;
+      p.problems.push(...await checkEntry(p, { self, platform: io.platform, clock: io.clock }));
+    }
+  }
   const report = pluginReport(found, {
     name: self.runtime,
     enforcesPermissions: self.enforcesPermissions,

@@ -35,13 +35,6 @@ export async function runCommand(flags: GlobalFlags, io: CliIO): Promise<number>
     files: files.length ? files.join(",") : "<embedded default>",
   });
 
-  for (const dir of cm.plugin_directories) {
-    const info = await io.platform.stat(dir).catch((err) => err as Error);
-    if (info instanceof Error) {
-      log.warn("plugin directory cannot be read", { dir, error: info.message });
-    } else if (!info?.isDirectory) log.warn("plugin directory does not exist", { dir });
-  }
-
   const plugins = new PluginRegistry();
   const agent = newAgent(
     loaded,

@@ -39,7 +39,11 @@ export interface LoadOptions<T> {
    * run on the parts that validated (see {@linkcode CheckView}), so that one
    * run reports every error.
    */
-  check?: (config: T, view: CheckView) => ConfigIssue[];
+  check?: (
+    config: T,
+    view: CheckView,
+    at: { baseDirOf(path: Path): string },
+  ) => ConfigIssue[] | Promise<ConfigIssue[]>;
 }
 
 /** What {@linkcode loadConfig} found. */
@@ -165,7 +169,10 @@ export async function loadConfig<T>(opts: LoadOptions<T>): Promise<LoadResult<T>
         : parsed.success && unknown.length === 0
         ? { data: parsed.data, view: WHOLE }
         : await salvage(opts.schema, merged.doc, issues, unknown);
-      for (const issue of partial ? opts.check!(partial.data, partial.view) : []) {
+      const checked = partial
+        ? await opts.check!(partial.data, partial.view, { baseDirOf: (p) => locator.baseDirOf(p) })
+        : [];
+      for (const issue of checked) {
         const path = partial!.view.original(issue.path);
         if (!taken.has(where(locator.locate(path), formatPath(path)))) {
           report(path, path, issue.message, issue.severity === "warning");

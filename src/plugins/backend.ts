@@ -19,6 +19,12 @@ export interface CollectOutcome {
   errors: string[];
   /** Set when the backend died; the supervisor restarts it. */
   fatal?: string;
+  /**
+   * Set when this collection failed as a whole but the backend lives on (a
+   * once-mode exec plugin that could not run, crashed, exited non-zero, timed
+   * out or flooded its output); its samples are diagnostics.
+   */
+  failed?: string;
 }
 
 /** A running plugin. */

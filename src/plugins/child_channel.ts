@@ -18,6 +18,8 @@ export interface ChildChannelOptions {
   clock: Clock;
   /** Longest stdout line, in bytes; a longer one kills the child. */
   maxLine: number;
+  /** Why the child is killed for a longer line. @default {"printed a line longer than <maxLine> bytes"} */
+  overflowMessage?: string;
   /** Milliseconds between SIGTERM and SIGKILL. */
   killGrace: number;
   onLine(line: string): void;
@@ -53,7 +55,8 @@ export class ChildChannel {
     readLines(this.child.stdout, {
       maxLine: o.maxLine,
       onLine: (l) => o.onLine(l),
-      onOverflow: () => void this.kill(`printed a line longer than ${o.maxLine} bytes`),
+      onOverflow: () =>
+        void this.kill(o.overflowMessage ?? `printed a line longer than ${o.maxLine} bytes`),
     });
     // stderr is only kept for error messages: a line past the cap is kept
     // truncated and reading goes on, so the pipe is never closed under the

@@ -10,8 +10,15 @@ import { loadManifest, MANIFEST_FILE, type PluginInfo } from "./manifest.ts";
 /** What discovery found. */
 export interface Discovery {
   plugins: PluginInfo[];
-  /** Directories that are missing or unreadable, one line each. */
-  warnings: string[];
+  /** Directories that are missing, not directories or unreadable, one line each. */
+  warnings: DiscoveryWarning[];
+}
+
+/** A directory discovery could not use. */
+export interface DiscoveryWarning {
+  /** Its index in the directories given. */
+  index: number;
+  message: string;
 }
 
 /**
@@ -30,11 +37,16 @@ export async function discoverPlugins(
   baseDir: string,
 ): Promise<Discovery> {
   const out: Discovery = { plugins: [], warnings: [] };
-  for (const d of dirs) {
+  for (const [index, d] of dirs.entries()) {
     const dir = isAbsolute(d) ? d : resolve(baseDir, d);
     const st = await platform.stat(dir).catch(() => null);
     if (!st?.isDirectory) {
-      out.warnings.push(`plugin directory ${JSON.stringify(dir)} does not exist`);
+      out.warnings.push({
+        index,
+        message: `plugin directory ${JSON.stringify(dir)} ${
+          st ? "is not a directory" : "does not exist"
+        }`,
+      });
       continue;
     }
     if ((await platform.stat(resolve(dir, MANIFEST_FILE)).catch(() => null))?.isFile) {
@@ -45,9 +57,10 @@ export async function discoverPlugins(
     try {
       entries = await platform.readDir(dir);
     } catch (err) {
-      out.warnings.push(
-        `plugin directory ${JSON.stringify(dir)} cannot be read: ${errorMessage(err)}`,
-      );
+      out.warnings.push({
+        index,
+        message: `plugin directory ${JSON.stringify(dir)} cannot be read: ${errorMessage(err)}`,
+      });
       continue;
     }
     for (const e of entries) {

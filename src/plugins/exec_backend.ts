@@ -60,24 +60,32 @@ export class OnceBackend implements Backend {
     const r = await run.finally(() => this.#running.delete(run));
     const stderr = new TextDecoder().decode(r.stderr).split("\n").map((l) => l.trim())
       .find((l) => l !== "")?.slice(0, 200);
-    if (r.exit.error) return { samples: [], errors: [`cannot run the plugin: ${r.exit.error}`] };
+    if (r.exit.error) {
+      return { samples: [], errors: [], failed: `cannot run the plugin: ${r.exit.error}` };
+    }
     if (r.ended === "aborted") {
-      return { samples: [], errors: [`the plugin did not finish in time and was killed`] };
+      return {
+        samples: [],
+        errors: [],
+        failed: `the plugin did not finish in time and was killed`,
+      };
     }
     if (r.ended === "overflow") {
       return {
         samples: [],
-        errors: [
+        errors: [],
+        failed:
           `the plugin printed more than ${o.maxOutput} bytes; it was killed and its output dropped`,
-        ],
       };
     }
-    const out = parsePluginOutput(new TextDecoder().decode(r.stdout), o.format);
+    const out: CollectOutcome = parsePluginOutput(new TextDecoder().decode(r.stdout), o.format);
     if (r.exit.code !== 0) {
+      // A crash or a failure exit fails the collection as a whole (the breaker counts it); what
+      // it printed before is kept as diagnostics.
       const hint = o.memoryHint?.(r.exit, new TextDecoder().decode(r.stderr)) ?? "";
-      out.errors.unshift(
-        `the plugin ${describeExit(r.exit)}${stderr ? `: ${JSON.stringify(stderr)}` : ""}${hint}`,
-      );
+      out.failed = `the plugin ${describeExit(r.exit)}${
+        stderr ? `: ${JSON.stringify(stderr)}` : ""
+      }${hint}`;
     }
     return out;
   }

@@ -28,6 +28,8 @@ export interface HostInit {
   entry: string;
   options: Record<string, unknown>;
   permissions: WorkerPermissions;
+  /** Only import the entry and check its default export (`sextant plugins check`). */
+  check?: boolean;
 }
 
 /** Requests after `init`. */
@@ -103,7 +105,13 @@ export function hostMain(): Promise<number> {
       send({ op: "crashed", message: String(e.message ?? "uncaught error").slice(0, 2000) });
       finish(3);
     };
-    worker.postMessage({ type: "init", entry: msg.entry, name: msg.name, options: msg.options });
+    worker.postMessage({
+      type: "init",
+      entry: msg.entry,
+      name: msg.name,
+      options: msg.options,
+      check: msg.check === true,
+    });
   };
 
   const split = new LineSplitter({ maxLine: 1 << 20, onOverflow: () => finish(2), onLine });

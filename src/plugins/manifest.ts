@@ -6,6 +6,7 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
+import { didYouMean } from "../config/mod.ts";
 import { errorMessage, type Platform } from "../core/mod.ts";
 import { absolutePaths, NO_PERMISSIONS, type Permissions } from "./permissions.ts";
 import { HOST_API_VERSION, parseRange, parseVersion, satisfies } from "./semver.ts";
@@ -216,41 +217,52 @@ function matchesType(type: Manifest["options"][string]["type"], v: unknown): boo
 
 /**
  * Checks a source's `options` against the manifest's schema and fills the
- * defaults. Returns the options, or one problem per bad key.
+ * defaults. Returns the options, one problem per bad key (`options.<key>: ...`),
+ * and the same problems by key for located config errors.
  */
 export function checkOptions(
   m: Manifest,
   options: Record<string, unknown>,
-): { options: Record<string, unknown>; problems: string[] } {
-  const problems: string[] = [];
+): {
+  options: Record<string, unknown>;
+  problems: string[];
+  issues: { key: string; message: string }[];
+} {
+  const issues: { key: string; message: string }[] = [];
   const out: Record<string, unknown> = {};
   const declared = Object.keys(m.options);
   for (const [key, value] of Object.entries(options)) {
     const spec = m.options[key];
     if (!spec) {
       if (declared.length) {
-        problems.push(
-          `options.${key}: plugin ${JSON.stringify(m.name)} has no option ${
-            JSON.stringify(key)
-          } (it has ${declared.join(", ")})`,
-        );
+        const hint = didYouMean(key, declared.filter((k) => !(k in options)));
+        issues.push({
+          key,
+          message: `plugin ${JSON.stringify(m.name)} has no option ${JSON.stringify(key)}${
+            hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ` (it has ${declared.join(", ")})`
+          }`,
+        });
       } else out[key] = value; // a plugin without an options schema takes what it is given
       continue;
     }
     if (!matchesType(spec.type, value)) {
-      problems.push(`options.${key}: expected ${article(spec.type)}, found ${describe(value)}`);
+      issues.push({ key, message: `expected ${article(spec.type)}, found ${describe(value)}` });
       continue;
     }
     out[key] = value;
   }
   for (const [key, spec] of Object.entries(m.options)) {
-    if (key in out) continue;
+    if (key in out || key in options) continue;
     if (spec.default !== undefined) out[key] = spec.default;
     else if (spec.required) {
-      problems.push(`options.${key}: plugin ${JSON.stringify(m.name)} requires this option`);
+      issues.push({ key, message: `plugin ${JSON.stringify(m.name)} requires this option` });
     }
   }
-  return { options: out, problems };
+  return {
+    options: out,
+    problems: issues.map((i) => `options.${i.key}: ${i.message}`),
+    issues,
+  };
 }
 
 /** The option values the manifest marks secret (non-empty strings). */

@@ -86,10 +86,12 @@ Deno.test("manifest checks options against the schema and finds secrets", async 
   assertEquals(checkOptions(m, { token: "t0ken-value" }), {
     options: { token: "t0ken-value", limit: 10 },
     problems: [],
+    issues: [],
   });
-  assertEquals(checkOptions(m, { limit: 1.5, colour: "red" }).problems, [
+  assertEquals(checkOptions(m, { limit: 1.5, colour: "red", tokn: "x" }).problems, [
     `options.limit: expected an integer, found number 1.5`,
     `options.colour: plugin "queue" has no option "colour" (it has token, limit)`,
+    `options.tokn: plugin "queue" has no option "tokn" (did you mean "token"?)`,
     `options.token: plugin "queue" requires this option`,
   ]);
   assertEquals(secretOptions(m, { token: "t0ken-value", limit: 3 }), ["t0ken-value"]);
@@ -111,7 +113,10 @@ Deno.test("discovery finds plugins, warns about missing directories and refuses 
   ]);
   assertMatch(d.plugins[2].problems[0], /plugin "queue" is already provided by .*\/a\/queue/);
   assertEquals(d.warnings, [
-    `plugin directory ${JSON.stringify(join(root, "missing"))} does not exist`,
+    {
+      index: 2,
+      message: `plugin directory ${JSON.stringify(join(root, "missing"))} does not exist`,
+    },
   ]);
   const report = pluginReport(d, { name: "bun", enforcesPermissions: false });
   assertEquals(report.ok, false);

@@ -3,6 +3,7 @@
  * module plugins, the exec and python protocols, and the lifecycle.
  * @module
  */
+export { checkEntry, type EntryCheckEnv } from "./entry_check.ts";
 export { discoverPlugins, type Discovery, findPlugin } from "./discovery.ts";
 export {
   checkOptions,

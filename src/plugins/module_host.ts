@@ -38,6 +38,8 @@ export interface ModuleBackendOptions {
   clock: Clock;
   logger: Logger;
   onExit?(why: string): void;
+  /** Start only to import the entry and check its default export; `init()` is not called. */
+  checkOnly?: boolean;
 }
 
 type Reply = {
@@ -114,6 +116,9 @@ export class ModuleBackend implements Backend {
       platform: o.platform,
       clock: o.clock,
       maxLine: o.maxLine,
+      // The samples of one collect() are one protocol line: say so, not "printed a line".
+      overflowMessage:
+        `sent more than ${o.maxLine} bytes in one message (the samples of one collect(), or a line the plugin printed); raise max_output or return fewer samples`,
       killGrace: o.killGrace,
       onLine: (line) => this.#onLine(line),
       onExit: (status, why) => {
@@ -153,12 +158,13 @@ export class ModuleBackend implements Backend {
           entry: pathToFileURL(o.entryPath).href,
           options: o.options,
           permissions: worker,
+          ...(o.checkOnly ? { check: true } : {}),
         }) + "\n",
       );
       const r = await ready;
       if (r.op !== "ready") {
         await ch.kill("failed to start");
-        throw new Error(withoutStack(r.message ?? "the plugin failed to start"));
+        throw new Error(loadError(r.message ?? "the plugin failed to start"));
       }
     } finally {
       this.#ready = undefined;
@@ -270,6 +276,24 @@ export class ModuleBackend implements Backend {
 }
 
 /** A message without the stack lines Deno appends to module errors. */
+/**
+ * A failure to load the entry on one line. A syntax error is put as
+ * `<path>:<line>:<col>: SyntaxError: ...` (Deno gives its place as a
+ * stack line after a code frame); anything else loses its stack.
+ */
+export function loadError(message: string): string {
+  const lines = message.split("\n");
+  const at = lines.map((l) => /^\s+at (file:\/\/\S+?):(\d+):(\d+)$/.exec(l)).find((m) => m);
+  if (/SyntaxError/.test(lines[0]) && at) {
+    let path = at[1];
+    try {
+      path = fileURLToPath(at[1]);
+    } catch { /* keep the URL */ }
+    return `${path}:${at[2]}:${at[3]}: ${lines[0].trim()}`;
+  }
+  return withoutStack(message);
+}
+
 function withoutStack(message: string): string {
   return message.split("\n").filter((l) => !/^\s+at /.test(l)).join(" ").trim();
 }

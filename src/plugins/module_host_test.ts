@@ -11,8 +11,9 @@ const SELF = { ...selfExec(), mainModule: new URL("../../main.ts", import.meta.u
 /** Starts a real host on a plugin whose entry is `code`, runs `body`, and stops the host. */
 async function withHost(
   code: string,
-  body: (b: ModuleBackend, logs: string[]) => Promise<void>,
+  body: (b: ModuleBackend, logs: string[], exits: string[]) => Promise<void>,
   heartbeat = 0,
+  maxLine = 1 << 20,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "sextant-module-host-" });
   await Deno.writeTextFile(join(dir, "mod.ts"), code);
@@ -27,7 +28,7 @@ async function withHost(
     memoryMb: 128,
     killGrace: 500,
     heartbeat,
-    maxLine: 1 << 20,
+    maxLine,
     self: SELF,
     env: { HOME: Deno.env.get("HOME") ?? "/", PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1" },
     platform,
@@ -37,8 +38,8 @@ async function withHost(
   });
   try {
     await b.start(AbortSignal.timeout(30_000));
-    await body(b, logs);
-    assertEquals(exits, [], "the host stayed up");
+    await body(b, logs, exits);
+    if (maxLine === 1 << 20) assertEquals(exits, [], "the host stayed up");
   } finally {
     await b.stop();
     await Deno.remove(dir, { recursive: true });
@@ -150,5 +151,22 @@ Deno.test("module host carries large results intact, collection after collection
       }
     },
     150,
+  );
+});
+
+Deno.test("module host returning more than max_output is killed with a message about its samples", async () => {
+  await withHost(
+    `export default { collect: () => Array.from({ length: 200 }, (_, i) => ({ name: "n" + i, value: i })) };`,
+    async (b, _logs, exits) => {
+      const out = await b.collect(AbortSignal.timeout(10_000));
+      assertMatch(
+        String(out.fatal),
+        /^sent more than 1024 bytes in one message \(the samples of one collect\(\), or a line the plugin printed\); raise max_output or return fewer samples$/,
+      );
+      assert(!/printed a line longer/.test(String(out.fatal)));
+      assertEquals(exits, [out.fatal]);
+    },
+    0,
+    1024,
   );
 });

@@ -4,9 +4,11 @@
  * @module
  */
 import { z } from "zod";
-import { isSecretKey, zDuration } from "../config/mod.ts";
-import type { SourceKind } from "../core/mod.ts";
+import { didYouMean, isSecretKey, zDuration } from "../config/mod.ts";
+import type { Platform, SourceKind } from "../core/mod.ts";
 import { selfExec } from "../runtime/mod.ts";
+import { discoverPlugins, type Discovery } from "./discovery.ts";
+import { checkOptions } from "./manifest.ts";
 import { type PluginEnvironment, PluginSource } from "./plugin_source.ts";
 
 const grant = z.union([z.boolean(), z.array(z.string().min(1))]);
@@ -65,15 +67,38 @@ export const pluginFields = {
 /** The validated `plugin` fields. */
 export type PluginFields = z.output<z.ZodObject<typeof pluginFields>>;
 
+/** A problem found by the kind's checks; `warning` ones do not make the config invalid. */
+interface KindIssue {
+  path: (string | number)[];
+  message: string;
+  severity?: "error" | "warning";
+}
+
+/** The `plugin` kind, plus the step that finds the plugins its checks need. */
+export type PluginKind = SourceKind<PluginFields> & {
+  /**
+   * Finds the plugins in the document's `plugin_directories` (once per
+   * load) and returns the kind whose `check()` knows them, with one warning
+   * per unusable directory (`index` into `plugin_directories`).
+   */
+  prepareChecks(env: {
+    directories: readonly string[];
+    baseDir: string;
+    platform: Platform;
+  }): Promise<{ kind: SourceKind<PluginFields>; warnings: Discovery["warnings"] }>;
+};
+
 /**
- * Builds the `plugin` kind for a set of plugin directories.
+ * Builds the `plugin` kind for a set of plugin directories. With `found`
+ * (from `prepareChecks`), its `check()` also refuses a plugin that cannot be
+ * found and options that do not match the plugin's manifest.
  *
  * @example
  * ```ts
  * const kind = createPluginKind({ directories: ["./plugins"], baseDir: cwd, self: selfExec() });
  * ```
  */
-export function createPluginKind(ctx?: PluginEnvironment): SourceKind<PluginFields> {
+export function createPluginKind(ctx?: PluginEnvironment, found?: Discovery): PluginKind {
   return {
     type: "plugin",
     description:
@@ -94,7 +119,11 @@ export function createPluginKind(ctx?: PluginEnvironment): SourceKind<PluginFiel
             `restart_backoff (${config.restart_backoff} ms) must not exceed restart_backoff_max (${config.restart_backoff_max} ms)`,
         }];
       }
-      return [];
+      return found ? checkAgainst(found, config) : [];
+    },
+    async prepareChecks({ directories, baseDir, platform }) {
+      const d = await discoverPlugins(directories, platform, baseDir);
+      return { kind: createPluginKind(ctx, d), warnings: d.warnings };
     },
     secrets(config) {
       const out = Object.entries(config.env).filter(([k, v]) => isSecretKey(k) && v !== "")
@@ -119,4 +148,43 @@ export function createPluginKind(ctx?: PluginEnvironment): SourceKind<PluginFiel
 }
 
 /** The kind for validation (plugins are found when a source is created with a context). */
-export const pluginKind: SourceKind<PluginFields> = createPluginKind();
+export const pluginKind: PluginKind = createPluginKind();
+
+/** The checks that need the plugins: the plugin exists, and the options match its manifest. */
+function checkAgainst(found: Discovery, config: PluginFields): KindIssue[] {
+  const named = found.plugins.filter((p) => p.name === config.plugin);
+  const info = named.find((p) => p.manifest) ?? named[0];
+  if (!info) {
+    const names = [...new Set(found.plugins.map((p) => p.name))];
+    const hint = didYouMean(config.plugin, names);
+    return [{
+      path: ["plugin"],
+      message: `no plugin ${JSON.stringify(config.plugin)} in plugin_directories${
+        hint
+          ? ` (did you mean ${JSON.stringify(hint)}?)`
+          : names.length
+          ? ` (found: ${names.join(", ")})`
+          : found.plugins.length === 0 && found.warnings.length === 0
+          ? " (none found)"
+          : ""
+      }`,
+    }];
+  }
+  const issues: KindIssue[] = [];
+  if (info.problems.length) {
+    // The plugin's files may be fixed while Sextant runs (they are watched): a warning.
+    issues.push({
+      path: ["plugin"],
+      message: `plugin ${JSON.stringify(config.plugin)} is refused until its files are fixed: ${
+        info.problems.join("; ")
+      }`,
+      severity: "warning",
+    });
+  }
+  if (info.manifest) {
+    for (const i of checkOptions(info.manifest, config.options).issues) {
+      issues.push({ path: ["options", i.key], message: i.message });
+    }
+  }
+  return issues;
+}

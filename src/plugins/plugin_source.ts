@@ -71,6 +71,16 @@ export interface PluginStatus {
 
 const ENV_ALWAYS = ["PATH", "LANG", "TZ"];
 const HOST_ENV = ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "LANG", "TZ"];
+
+/** The environment of a module plugin's host process (before the plugin's own grants). */
+export function hostEnv(platform: Pick<Platform, "env">): Record<string, string> {
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  for (const k of HOST_ENV) {
+    const v = platform.env(k);
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+}
 const WATCH_DEBOUNCE_MS = 150;
 /** Changes that never reload a plugin: Python's bytecode caches, editors' swap files. */
 const IGNORED_CHANGE = /(^|\/)(__pycache__(\/|$)|[^/]*\.py[co]$|\.[^/]*\.swp$|[^/]*~$)/;
@@ -203,11 +213,7 @@ export class PluginSource implements Source {
       });
     }
     if (m.kind === "module") {
-      const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
-      for (const k of HOST_ENV) {
-        const v = this.#platform.env(k);
-        if (v !== undefined) env[k] = v;
-      }
+      const env = hostEnv(this.#platform);
       return new ModuleBackend({
         name: m.name,
         entryPath: info.entryPath!,
@@ -356,10 +362,15 @@ export class PluginSource implements Source {
   }
 
   async collect(acc: Accumulator, signal: AbortSignal): Promise<void> {
-    const fail = (message: string) =>
-      acc.addError(
-        new CollectError(this.name, `plugin ${JSON.stringify(this.#c.plugin)}: ${message}`),
-      );
+    const error = (message: string) =>
+      new CollectError(this.name, `plugin ${JSON.stringify(this.#c.plugin)}: ${message}`);
+    /** One item (an output line, an exception in collect) failed. */
+    const itemError = (message: string) => acc.addError(error(message));
+    /**
+     * The plugin's backend failed as a whole (refused, quarantined, restarting, died, killed on
+     * timeout): the breaker, on_failure and fallback engage.
+     */
+    const fail = (message: string) => acc.fail(error(message));
     switch (this.#state) {
       case "unloaded":
       case "stopped":
@@ -386,7 +397,8 @@ export class PluginSource implements Source {
     }
     const out = await backend.collect(signal);
     for (const s of out.samples) acc.add(s);
-    for (const e of out.errors) fail(this.#redactor.redact(e));
+    for (const e of out.errors) itemError(this.#redactor.redact(e));
+    if (out.failed) return fail(this.#redactor.redact(out.failed));
     if (out.fatal) {
       fail(this.#redactor.redact(out.fatal));
       if (this.#backend === backend) {

@@ -12,7 +12,7 @@ export function pluginReport(
   runtime: { name: string; enforcesPermissions: boolean },
 ): { out: string[]; err: string[]; ok: boolean } {
   const out: string[] = [];
-  const err: string[] = d.warnings.map((w) => `warning: ${w}`);
+  const err: string[] = d.warnings.map((w) => `warning: ${w.message}`);
   let ok = true;
   for (const p of d.plugins) {
     const m = p.manifest;

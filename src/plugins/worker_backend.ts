@@ -64,7 +64,12 @@ export class WorkerBackend implements Backend {
       ...o.permissions,
       read: widen(o.permissions.read, [o.pluginDir]),
     };
+    // `new Worker()` blocks this event loop until the runtime has built the Worker's isolate (Deno
+    // waits for the new thread's handle): about 20 ms on an idle machine, more under load. It is the
+    // one cost an in-process plugin's (re)start puts on the other sources; logged to be seen.
+    const t0 = o.clock.monotonic();
     const worker = this.#worker = createWorker(url, `plugin:${o.name}`, perms);
+    o.logger.debug("plugin worker created", { blocked_ms: Math.round(o.clock.monotonic() - t0) });
     this.#dead = false;
     worker.onmessage = (e: MessageEvent<FromWorker>) => {
       const m = e.data;

@@ -8,7 +8,14 @@
 
 /** Messages the Worker accepts. */
 export type ToWorker =
-  | { type: "init"; entry: string; name: string; options: Record<string, unknown> }
+  | {
+    type: "init";
+    entry: string;
+    name: string;
+    options: Record<string, unknown>;
+    /** Only import the entry and check its export (\`sextant plugins check\`); \`init()\` is not called. */
+    check?: boolean;
+  }
   | { type: "collect"; id: number }
   | { type: "close" };
 
@@ -46,6 +53,7 @@ self.onmessage = async (e) => {
       if (!plugin || typeof plugin.collect !== "function") {
         throw new Error("the entry's default export has no collect() function");
       }
+      if (m.check) return post({ type: "ready" });
       ctx = Object.freeze({
         name: m.name,
         options: m.options,

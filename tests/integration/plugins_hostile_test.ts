@@ -489,3 +489,24 @@ exit 139
     `breaker = { failure_threshold = 2, cooldown = "1500ms", jitter = 0 }\n`,
   );
 });
+
+Deno.test("hostile exec plugin crashing after printing a sample fails the whole collection and opens its breaker", async () => {
+  await contain(
+    `version = "1.0.0"\nkind = "exec"\nentry = "run.sh"\napi_version = "^1"\nformat = "json"\n`,
+    {
+      // A sample, then a crash: without a whole-collection failure this would count as partial.
+      "run.sh": `#!/bin/sh
+echo '{"name":"half","value":1}'
+kill -SEGV $$
+`,
+    },
+    async (t) => {
+      const bad = () => t.agent.status().sources.find((x) => x.name === "bad")!;
+      await waitFor(() => bad().breaker?.state === "open", "the breaker to open", 30_000);
+      assertMatch(lastErrors(t), /plugin "bad": the plugin was killed by SIGSEGV/);
+      assertEquals(bad().state, "failed");
+      assert(t.logs.some((l) => l.includes("circuit breaker opened")));
+    },
+    `breaker = { failure_threshold = 2, cooldown = "30s", jitter = 0 }\n`,
+  );
+});

@@ -236,7 +236,25 @@ Deno.test("plugin isolation = worker runs a trusted plugin in-process, sandboxed
       "the new worker to collect",
       10_000,
     );
-    await steadyKeepsReporting(t);
+    // The hung worker and its replacement must not hold up the steady source. The one thing they
+    // may cost it is the runtime's own: `new Worker()` blocks the event loop while the isolate is
+    // built (about 20 ms idle, measured in docs/plugins.md; far more on a loaded machine). An
+    // overrun is accepted only when a worker creation blocked the loop for most of the steady
+    // source's 200 ms interval; any other cause (terminate blocking, the hang reaching the
+    // collector) still fails.
+    const blocked = t.logs.filter((l) => l.includes("plugin worker created"))
+      .map((l) => Number(JSON.parse(l).blocked_ms));
+    assert(
+      blocked.length >= 2 && blocked.every(Number.isFinite),
+      `a worker created at start and one after the hang, each with its time: ${blocked}`,
+    );
+    const overrunsBefore = t.steady().overruns;
+    if (overrunsBefore > 0 && Math.max(...blocked) < 150) {
+      throw new Error(
+        `steady source overran ${overrunsBefore} times, yet no worker creation blocked the loop for long (${blocked} ms)`,
+      );
+    }
+    await steadyKeepsReporting(t, 4, overrunsBefore);
   } finally {
     await t.stop();
     await Deno.remove(root, { recursive: true });
