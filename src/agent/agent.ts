@@ -36,6 +36,7 @@ import { type ProcessHealth, SelfMonitor } from "./monitor.ts";
 import { type Document, resolveSource, type SourceTable } from "./schema.ts";
 import { Scheduler } from "./scheduler.ts";
 import { registerSecrets } from "./secrets.ts";
+import { selfSampleAdder } from "./self_samples.ts";
 import { type CollectionResult, SourceRunner, type SourceStatus } from "./runner.ts";
 
 /** Options of {@linkcode Agent}. */
@@ -528,21 +529,7 @@ export class Agent {
   #selfSamples(): Sample[] {
     const now = this.#o.clock.now();
     const out: Sample[] = [];
-    const add = (
-      name: string,
-      value: number,
-      type: Sample["type"],
-      attributes: Record<string, string>,
-      unit?: string,
-    ) =>
-      out.push({
-        name: `sextant.${name}`,
-        value,
-        type,
-        attributes,
-        timestamp: now,
-        ...(unit ? { unit } : {}),
-      });
+    const add = selfSampleAdder(out, "sextant.", now);
     for (const r of this.#runners.values()) {
       const s = r.status();
       const a = { source: s.name, type: s.type };

@@ -13,6 +13,7 @@ import {
   type RuleStats,
 } from "../aggregate/mod.ts";
 import type { Clock, Logger, Sample } from "../core/mod.ts";
+import { selfSampleAdder } from "./self_samples.ts";
 import type { ExportPipeline } from "../export/mod.ts";
 
 /** The pipeline "source" aggregates are written as (not a metric name: it cannot clash with a source). */
@@ -148,21 +149,7 @@ export class AggregationDriver {
   /** `sextant.aggregate.*` self-metrics. */
   selfSamples(now: number): Sample[] {
     const out: Sample[] = [];
-    const add = (
-      name: string,
-      value: number,
-      type: Sample["type"],
-      attributes: Record<string, string>,
-      unit?: string,
-    ) =>
-      out.push({
-        name: `sextant.aggregate.${name}`,
-        value,
-        type,
-        attributes,
-        timestamp: now,
-        ...(unit ? { unit } : {}),
-      });
+    const add = selfSampleAdder(out, "sextant.aggregate.", now);
     for (const s of this.engine.stats()) {
       const a = { rule: s.rule, type: s.type };
       add("series", s.series, "gauge", a);
